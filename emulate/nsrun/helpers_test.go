@@ -1,0 +1,230 @@
+package nsrun_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
+)
+
+// helperEnv names the helper a re-executed test binary runs instead of the
+// tests: Go code that looks at the namespace from inside, or that starts
+// the runner from a particular place (another user, another namespace).
+const helperEnv = "NSRUN_TEST_HELPER"
+
+var helpers = map[string]func(args []string) int{
+	"stat":     helperStat,
+	"isolated": helperIsolated,
+	"unpriv":   helperUnpriv,
+	"limited":  helperLimited,
+	"supported": func([]string) int {
+		fmt.Println(errText(nsrun.Supported()))
+		return 0
+	},
+}
+
+func TestMain(m *testing.M) {
+	if name := os.Getenv(helperEnv); name != "" {
+		h, ok := helpers[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "no helper %q\n", name)
+			os.Exit(2)
+		}
+		os.Exit(h(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+// testExe is the path of this test binary.
+func testExe(t testing.TB) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// helperCmd runs this test binary as helper name, without namespaces of its
+// own: callers add SysProcAttr.
+func helperCmd(t testing.TB, exe, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), helperEnv+"="+name, quickRaceExit)
+	return cmd
+}
+
+// helperEnvFor is the environment in which a command run by nsrun is this
+// test binary's helper name.
+func helperEnvFor(name string) []string {
+	return []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", helperEnv + "=" + name, quickRaceExit}
+}
+
+// quickRaceExit spares a helper built with -race the second the race
+// detector sleeps at exit.
+const quickRaceExit = "GORACE=atexit_sleep_ms=0"
+
+// tree is a fake sys and dev made of plain files: what a FUSE file system
+// would serve, minus the device semantics of a nodev mount.
+type tree struct{ root, sys, dev string }
+
+// The fake sysfs describes one character device 251:0 reachable through
+// the symbolic links the kernel would make.
+const (
+	fakeSize   = "1073741824\n"
+	fakeMarker = "nsrun-marker" // a name the real /sys does not have
+)
+
+// devEntries are the names makeTree puts into dev.
+var devEntries = []string{"data", "fifo0", "link", "mynull", "sub"}
+
+func makeTree(root string) (tree, error) {
+	tr := tree{root: root, sys: filepath.Join(root, "sys"), dev: filepath.Join(root, "dev")}
+	dax := filepath.Join(tr.sys, "devices/platform/dax0.0")
+	for _, d := range []string{dax, filepath.Join(tr.sys, "bus/dax/devices"), filepath.Join(tr.sys, "dev/char"), filepath.Join(tr.dev, "sub")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return tr, err
+		}
+	}
+	files := map[string]string{
+		filepath.Join(tr.sys, fakeMarker):  "fake\n",
+		filepath.Join(dax, "size"):         fakeSize,
+		filepath.Join(tr.dev, "data"):      "hello\n",
+		filepath.Join(tr.dev, "sub/inner"): "inner\n",
+	}
+	for p, s := range files {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			return tr, err
+		}
+	}
+	symlinks := map[string]string{
+		filepath.Join(dax, "subsystem"):                 "../../../bus/dax",
+		filepath.Join(tr.sys, "bus/dax/devices/dax0.0"): "../../../devices/platform/dax0.0",
+		filepath.Join(tr.sys, "dev/char/251:0"):         "../../devices/platform/dax0.0",
+		filepath.Join(tr.dev, "link"):                   "data",
+	}
+	for p, target := range symlinks {
+		if err := os.Symlink(target, p); err != nil {
+			return tr, err
+		}
+	}
+	if err := unix.Mkfifo(filepath.Join(tr.dev, "fifo0"), 0o666); err != nil {
+		return tr, &fs.PathError{Op: "mkfifo", Path: filepath.Join(tr.dev, "fifo0"), Err: err}
+	}
+	// The null device (1:3) on a file system that allows devices: it
+	// must stay openable once bound, as a device, not as a file.
+	mynull := filepath.Join(tr.dev, "mynull")
+	if err := unix.Mknod(mynull, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		return tr, &fs.PathError{Op: "mknod", Path: mynull, Err: err}
+	}
+	return tr, os.Chmod(mynull, 0o666) // past the umask
+}
+
+func newTree(t testing.TB) tree {
+	t.Helper()
+	tr, err := makeTree(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// hostBasics are the basics the host has: those the private /dev binds.
+func hostBasics() []string {
+	var out []string
+	for _, b := range []string{"null", "zero", "full", "random", "urandom", "tty", "pts", "shm"} {
+		if _, err := os.Lstat("/dev/" + b); err == nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// wantDev is the sorted listing of a private /dev holding entries.
+func wantDev(entries ...string) []string {
+	names := append(hostBasics(), "fd", "stdin", "stdout", "stderr", "ptmx")
+	for _, e := range entries {
+		if !slices.Contains(names, e) {
+			names = append(names, e)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// listDir is the sorted listing of dir.
+func listDir(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	slices.Sort(names)
+	return names, err
+}
+
+// helperStat describes each path: its type, its device number and what
+// opening it gives.
+func helperStat(paths []string) int {
+	for _, p := range paths {
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			fmt.Printf("%s lstat=%s\n", p, unix.ErrnoName(err.(syscall.Errno)))
+			continue
+		}
+		kind := map[uint32]string{
+			unix.S_IFREG: "file", unix.S_IFDIR: "dir", unix.S_IFLNK: "symlink", unix.S_IFIFO: "fifo",
+			unix.S_IFSOCK: "socket", unix.S_IFCHR: "char", unix.S_IFBLK: "block",
+		}[st.Mode&unix.S_IFMT]
+		open := "ok"
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			open = unix.ErrnoName(err.(syscall.Errno))
+		} else {
+			unix.Close(fd)
+		}
+		fmt.Printf("%s %s %d:%d open=%s\n", p, kind, unix.Major(st.Rdev), unix.Minor(st.Rdev), open)
+	}
+	return 0
+}
+
+// run runs cmd and returns its stdout, stderr and exit code (-1 when
+// killed by a signal).
+func run(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	if cmd.Stdout == nil {
+		cmd.Stdout = &o
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = &e
+	}
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run %v: %v", cmd.Args, err)
+	}
+	return o.String(), e.String(), cmd.ProcessState.ExitCode()
+}
+
+func lines(s string) []string {
+	return strings.Split(strings.TrimRight(s, "\n"), "\n")
+}

@@ -1,0 +1,103 @@
+package pmem2
+
+import (
+	"testing"
+
+	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
+	"golang.org/x/sys/unix"
+)
+
+// The fake sysfs lives in b.TempDir(), on the local disk.
+
+func BenchmarkSourceFromFD(b *testing.B) {
+	b.Run("regular", func(b *testing.B) {
+		fd := openFD(b, tempFile(b, "data"), unix.O_RDWR)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := SourceFromFD(fd); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("devdax", func(b *testing.B) {
+		s := newSysfs(b)
+		s.busDAX("1:5")
+		fd := openFD(b, "/dev/zero", unix.O_RDWR)
+		opt := WithSysfsRoot(s.root)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := SourceFromFD(fd, opt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkSize(b *testing.B) {
+	b.Run("devdax", func(b *testing.B) {
+		src := benchDAX(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := src.Size(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkAlignment(b *testing.B) {
+	b.Run("devdax", func(b *testing.B) {
+		src := benchDAX(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := src.Alignment(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchDAX(b *testing.B) *Source {
+	s := newSysfs(b)
+	s.busDAX("1:5")
+	src, err := SourceFromFD(openFD(b, "/dev/zero", unix.O_RDWR), WithSysfsRoot(s.root))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src
+}
+
+// BenchmarkCanonical compares the ways of resolving a Device DAX's
+// subsystem path: the kernel (openat + readlink of /proc/self/fd/N +
+// close), the user-space fallback walk, and glibc's realpath as C calls it.
+func BenchmarkCanonical(b *testing.B) {
+	s := newSysfs(b)
+	s.busDAX("1:5")
+	path := s.root + "/dev/char/1:5/subsystem"
+	b.Run("kernel", func(b *testing.B) {
+		cpath := append([]byte(path), 0)
+		var out [pathMax + 1]byte
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, errno := canonical(cpath, out[:], "/proc/self/fd"); errno != 0 {
+				b.Fatal(errno)
+			}
+		}
+	})
+	b.Run("walk", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, errno := realpathWalk(path); errno != 0 {
+				b.Fatal(errno)
+			}
+		}
+	})
+	b.Run("glibc", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, errno := crealpath.Realpath(path); errno != 0 {
+				b.Fatal(errno)
+			}
+		}
+	})
+}

@@ -72,9 +72,10 @@
 // size_t, is PMEM2_E_LENGTH_OUT_OF_RANGE (so an offset beyond the size
 // wraps and passes, as in C). A regular file goes through pread/pwrite (EIO
 // is PMEM2_E_IO_FAIL, other failures -errno). A Device DAX goes through a
-// MAP_SHARED mapping of the window around the range, aligned to Alignment
-// (PROT_READ to read, PROT_READ|PROT_WRITE to write; mmap's EACCES is
-// PMEM2_E_NO_ACCESS as in pmem2_map_new, other failures -errno), and the
+// MAP_SHARED, PROT_READ|PROT_WRITE mapping from offset 0 to the end of the
+// range rounded up to Alignment, as pmem2_map_new's default config maps it
+// — for reads too, so an O_RDONLY descriptor gets mmap's EACCES, which is
+// PMEM2_E_NO_ACCESS as in C; other mmap failures are -errno — and the
 // copy runs under debug.SetPanicOnFault so that a SIGBUS from a bad block
 // is PMEM2_E_IO_FAIL.
 //
@@ -117,11 +118,12 @@
 //     0 (C ignores them; the code is the same). n reports the bytes moved;
 //     unlike io.ReaderAt, n < len(p) with a nil error happens at end of
 //     file, where C returns 0.
-//   - A Device DAX is mapped around the requested window, not whole: where
-//     C's unsigned check lets an offset beyond the size through and C would
-//     then fault outside its mapping, the port gets -errno from mmap
-//     (-EOVERFLOW when the window would wrap around 2^64) or, on a device
-//     that allows it, the bytes at that offset. Never a crash.
+//   - A Device DAX is mapped from offset 0 up to the end of the range, not
+//     up to its size: where C's unsigned check lets an offset beyond the
+//     size through and C would then touch memory outside its mapping, the
+//     port gets -errno from mmap (-EOVERFLOW when the range would wrap
+//     around 2^64) or, on a device that allows it, the bytes at that
+//     offset. Never a crash.
 //   - EINTR is retried, as in Go's os package: the Go runtime signals its
 //     own threads (preemption), which a C program never sees.
 //   - A sysfs path that would not fit PATH_MAX because the sysfs root is

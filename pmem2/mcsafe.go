@@ -21,16 +21,18 @@ import (
 // PMEM2_E_IO_FAIL, other failures -errno. Unlike io.ReaderAt, n < len(p)
 // with a nil error happens at end of file: C returns 0 there too.
 //
-// Device DAX: a MAP_SHARED, PROT_READ mapping of the window around
-// [off, off+len(p)) aligned to Alignment, copied with
-// debug.SetPanicOnFault so that a SIGBUS becomes PMEM2_E_IO_FAIL; mmap
-// failing with EACCES is PMEM2_E_NO_ACCESS, otherwise -errno.
+// Device DAX: a MAP_SHARED, PROT_READ|PROT_WRITE mapping from offset 0 up
+// to off+len(p) rounded up to Alignment, as pmem2_map_new with the default
+// config maps it (so, as in C, a descriptor opened O_RDONLY cannot be read
+// this way: mmap fails with EACCES, which is PMEM2_E_NO_ACCESS; other mmap
+// failures are -errno). The copy runs under debug.SetPanicOnFault so that a
+// SIGBUS becomes PMEM2_E_IO_FAIL.
 func (s *Source) ReadAt(p []byte, off int64) (int, error) {
 	return s.mcsafe(fnPread, p, off, false)
 }
 
-// WriteAt is pmem2_source_pwrite_mcsafe: ReadAt's twin, with pwrite and a
-// PROT_READ|PROT_WRITE mapping. An off beyond the size passes C's unsigned
+// WriteAt is pmem2_source_pwrite_mcsafe: ReadAt's twin, with pwrite and
+// the same mapping. An off beyond the size passes C's unsigned
 // check, so a regular file grows there, as it does in C.
 func (s *Source) WriteAt(p []byte, off int64) (int, error) {
 	return s.mcsafe(fnPwrite, p, off, true)
@@ -98,34 +100,34 @@ func (s *Source) transfer(fn string, p []byte, off int64, write bool) (int, erro
 	}
 }
 
-// mapped copies through a mapping of the aligned window around the range.
-// Where C maps the whole device and would touch memory outside it (an
-// offset beyond the size passes the unsigned check), the port maps the
-// window the caller asked for and the kernel decides: -errno, never a crash.
+// mapped copies through a mapping that starts at offset 0, like C's
+// mapping of the whole device: a device whose pages are indexed by the
+// mapping rather than the file offset (a shared mapping of /dev/zero, which
+// backs a Device DAX in device mode) then behaves as in C. C maps [0, size);
+// the port maps only up to the end of the range, so where C's unsigned check
+// lets an offset beyond the size through and C would touch memory outside
+// its mapping, the kernel decides instead: -errno, never a crash.
 func (s *Source) mapped(fn string, p []byte, off int64, write bool) (int, error) {
 	align, err := s.alignment()
 	if err != nil {
 		return 0, err
 	}
 	uoff := uint64(off)
-	start := uoff &^ (align - 1)
+	const start = 0
 	end := uoff + uint64(len(p))
 	if end < uoff || end > math.MaxUint64-align {
 		return 0, errnoErr(fn, "mmap", "", syscall.EOVERFLOW)
 	}
 	end = (end + align - 1) &^ (align - 1)
 	if end == start {
-		end = start + align // an empty copy still maps, as C does
+		end = align // an empty copy still maps, as C does
 	}
 	length := end - start
 	if length > math.MaxInt {
 		return 0, errnoErr(fn, "mmap", "", syscall.ENOMEM)
 	}
-	prot := unix.PROT_READ
-	if write {
-		prot |= unix.PROT_WRITE
-	}
-	m, err := unix.Mmap(s.fd, int64(start), int(length), prot, unix.MAP_SHARED)
+	// pmem2_config_new's default protection is read and write, for reads too.
+	m, err := unix.Mmap(s.fd, start, int(length), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		errno := asErrno(err)
 		if errno == syscall.EACCES {

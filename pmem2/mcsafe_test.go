@@ -138,6 +138,23 @@ func TestDeviceDAXReadAtAndWriteAtGoThroughAMapping(t *testing.T) {
 		_, err := daxSource(t, s, unix.O_RDONLY).WriteAt([]byte("x"), 0)
 		wantCode(t, err, ErrNoAccess)
 	})
+	t.Run("a read through a read-only descriptor is no access too, as C maps read-write", func(t *testing.T) {
+		_, err := daxSource(t, s, unix.O_RDONLY).ReadAt(make([]byte, 1), 0)
+		wantCode(t, err, ErrNoAccess)
+	})
+	t.Run("a read beyond the first alignment unit maps from offset 0 and succeeds, as in C", func(t *testing.T) {
+		// A shared mapping of /dev/zero is indexed by the mapping, not the
+		// file offset: a mapping starting above 0 would fault with SIGBUS.
+		small := newSysfs(t)
+		small.busDAX("1:5")
+		small.file(regionDir+"/align", "4096\n")
+		p := bytes.Repeat([]byte{0xff}, 8)
+		n, err := daxSource(t, small, unix.O_RDWR).ReadAt(p, testDAXSize-8)
+		wantCode(t, err, 0)
+		if n != 8 || !bytes.Equal(p, make([]byte, 8)) {
+			t.Fatalf("n %d p %x", n, p)
+		}
+	})
 	t.Run("a read through an O_PATH descriptor fails in mmap with EBADF", func(t *testing.T) {
 		_, err := daxSource(t, s, unix.O_PATH).ReadAt(make([]byte, 1), 0)
 		wantCode(t, err, errnoCode(syscall.EBADF))

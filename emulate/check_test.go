@@ -1,0 +1,134 @@
+package emulate_test
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/pmem2"
+)
+
+func TestChecksCoverEveryDeviceAndEveryExpectationInOrder(t *testing.T) {
+	s := emulate.Default()
+	checks := s.Checks()
+	var order []string
+	seen := map[string]bool{}
+	for _, c := range checks {
+		if !seen[c.Source] {
+			seen[c.Source] = true
+			order = append(order, c.Source)
+		}
+	}
+	want := len(s.DAXDevices) + len(s.PmemDevices)
+	for _, n := range s.Nodes {
+		if n.Expect != nil {
+			want++
+		}
+	}
+	if len(order) != want {
+		t.Fatalf("%d sources checked, want %d: %v", len(order), want, order)
+	}
+	if order[0] != "dax_devices[0]" || !strings.HasPrefix(order[len(s.DAXDevices)], "pmem_devices[") {
+		t.Errorf("order %v", order)
+	}
+	// Every default expectation lists all four modes.
+	if len(checks) != 4*want {
+		t.Errorf("%d checks, want 4 per source (%d)", len(checks), 4*want)
+	}
+	again := s.Checks()
+	for i := range checks {
+		if checks[i].Path != again[i].Path || checks[i].Mode != again[i].Mode {
+			t.Fatalf("order differs between calls at %d", i)
+		}
+	}
+}
+
+func TestDevicesWithoutExpectationsGetDerivedChecks(t *testing.T) {
+	s := &emulate.Spec{
+		DAXDevices: []emulate.DAXDevice{
+			{Name: "dax0.0", Size: 1 << 30},
+			{Name: "dax1.0", Minor: 1, Size: 1 << 30, SizeRaw: new("x")},
+			{Name: "dax2.0", Minor: 2, Size: 1 << 30, DAXRegion: new(false)},
+			{Name: "dax3.0", Minor: 3, Size: 1 << 30},
+			{Name: "dax4.0", Minor: 4, Size: 1 << 30},
+		},
+		PmemDevices: []emulate.PmemDevice{{Name: "pmem0", Size: 1 << 20}},
+		Nodes: []emulate.Node{
+			{Path: "sys/devices/platform/e820_pmem/ndbus0/region3/dax3.1/dax3.0/size", Type: "file", Content: "1\n"},
+			{Path: "dev/dax4.0", Type: "fifo"},
+		},
+	}
+	got := map[string]string{}
+	for _, c := range s.Checks() {
+		if !c.Derived || c.Mode != emulate.ModePath {
+			t.Errorf("%s: derived %v mode %s", c.Path, c.Derived, c.Mode)
+		}
+		got[c.Path] = c.Expect.String()
+	}
+	want := map[string]string{
+		"dev/dax0.0": "from_fd 0, size 1073741824, alignment 2097152",
+		"dev/dax1.0": "from_fd 0, alignment 2097152",
+		"dev/dax2.0": "from_fd 0, size_rc PMEM2_E_DAX_REGION_NOT_FOUND, alignment_rc PMEM2_E_INVALID_ALIGNMENT_VALUE",
+		"dev/dax3.0": "open ok",
+		"dev/pmem0":  "from_fd PMEM2_E_INVALID_FILE_TYPE",
+	}
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("%s: derived %q, want %q", p, got[p], w)
+		}
+	}
+	if _, ok := got["dev/dax4.0"]; ok {
+		t.Error("dev/dax4.0 is replaced by a node, yet a check was derived")
+	}
+	// And the derived checks hold.
+	f := emulate.Start(t, s)
+	for _, c := range s.Checks() {
+		if m := c.Expect.Mismatches(observe(f.Path(c.Path), f.Sysfs(), c.Mode)); len(m) > 0 {
+			t.Errorf("%s: %v", c.Path, m)
+		}
+	}
+}
+
+func TestMismatchesNameEachDifference(t *testing.T) {
+	ok := emulate.Outcome{FromFD: new(pmem2.Code(0)), Size: new(uint64(100)), Alignment: new(uint64(4096))}
+	cases := []struct {
+		name string
+		o    emulate.Outcome
+		r    emulate.Result
+		want []string
+	}{
+		{"a matching result passes", ok, emulate.Result{Size: 100, Alignment: 4096}, nil},
+		{"a wrong size is named", ok, emulate.Result{Size: 99, Alignment: 4096}, []string{"size: want 100, got 99"}},
+		{"a failing size is named", ok, emulate.Result{SizeRC: -5, Alignment: 4096}, []string{"size: want 100, got -EIO"}},
+		{"a wrong alignment is named", ok, emulate.Result{Size: 100, Alignment: 8192}, []string{"alignment: want 4096, got 8192"}},
+		{"a failing source is named", ok, emulate.Result{FromFD: pmem2.ErrInvalidFileType}, []string{"from_fd: want 0, got PMEM2_E_INVALID_FILE_TYPE"}},
+		{"an unexpected open failure is named", ok, emulate.Result{OpenErrno: syscall.EACCES}, []string{"open: want success, got EACCES"}},
+		{"an open that should fail but succeeds is named", emulate.Outcome{OpenErrno: "ENXIO"}, emulate.Result{}, []string{"open: want ENXIO, got success"}},
+		{"a wrong open errno is named", emulate.Outcome{OpenErrno: "ENXIO"}, emulate.Result{OpenErrno: syscall.EACCES}, []string{"open: want ENXIO, got EACCES"}},
+		{"codes are compared", emulate.Outcome{SizeRC: new(pmem2.ErrInvalidSizeFormat)}, emulate.Result{SizeRC: -34}, []string{"size_rc: want PMEM2_E_INVALID_SIZE_FORMAT, got -ERANGE"}},
+		{"an empty outcome only wants the open", emulate.Outcome{}, emulate.Result{FromFD: -5}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.o.Mismatches(c.r)
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestOpenModesHaveTheirFlags(t *testing.T) {
+	for m, acc := range map[emulate.OpenMode]int{emulate.ModeR: unix.O_RDONLY, emulate.ModeW: unix.O_WRONLY, emulate.ModeRW: unix.O_RDWR, emulate.ModePath: unix.O_PATH} {
+		f, err := m.Flags()
+		if err != nil || f != acc|unix.O_NONBLOCK|unix.O_CLOEXEC {
+			t.Errorf("%s: %#x, %v", m, f, err)
+		}
+	}
+	if _, err := emulate.OpenMode("x").Flags(); err == nil {
+		t.Error("unknown mode accepted")
+	}
+}

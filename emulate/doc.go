@@ -1,0 +1,56 @@
+// Package emulate turns a description of persistent memory in pmem terms —
+// "Device DAX dax0.0, 1 GiB, 2 MiB aligned, NUMA node 0" — into a mounted
+// file system that the kernel, the pmem2 package and unmodified C programs
+// (daxctl, ndctl, the C libpmem2) all take for the real thing.
+//
+// # Layout
+//
+// A fixture is one FUSE mount (package fusefs). <root>/sys is a fake sysfs
+// laid out as Linux lays out Device DAX, the NVDIMM bus above it, fsdax
+// pmem block devices and virtual char devices; <root>/dev holds the device
+// nodes (dev/dax0.0 is a char device with the declared major:minor); any
+// other declared path lies below <root>. Give pmem2 the sysfs root with
+// pmem2.WithSysfsRoot(f.Sysfs()), or run a program that hard-codes /sys
+// and /dev with Fixture.Command, which binds <root>/sys over /sys and the
+// nodes into a private /dev (package nsrun).
+//
+// # Specs
+//
+// A Spec is data: a Go literal or JSON (Decode, LoadSpec). Decoding is
+// strict — unknown fields, duplicate keys, wrong types and every broken
+// rule (Spec.Validate) are errors that name the JSON location and the rule
+// ("nodes[3].path: \"a/../b\": a path must not contain \"..\" components
+// (rule path-dot-dot)"). Nothing is mounted for an invalid spec. Each node
+// and device may carry an expectation of what pmem2 returns for it in each
+// open mode (Expect); Spec.Checks lists them for `pmem2emu check`. Default
+// is the built-in fixture covering every documented error and behaviour.
+//
+// Nodes declared under sys/ and dev/ are applied after the generated tree:
+// they add files or replace generated ones (a non-directory replacing a
+// generated directory drops everything generated below it), which is how
+// broken sysfs trees are built. A replaced file keeps its path, so a fault
+// rule or an expectation can name it.
+//
+// # Caching and runtime changes
+//
+// fusefs lets the kernel cache entries, attributes and symlink targets, so
+// a warm lookup never reaches the server; a node with a fault rule is never
+// served from the cache, and runtime changes (Fixture.WriteFile, SetNode,
+// SetTarget, Remove, AddFault …) invalidate the kernel's caches, so the
+// very next system call sees them. Attribute files report their true size
+// (real sysfs says 4096), so tools reading them once get exactly the bytes.
+//
+// # Safety
+//
+// Mounts are nodev and nosuid: opening a device node fails with EACCES,
+// while O_PATH opens (all pmem2_source_from_fd needs) work. WithDeviceMode
+// lifts nodev only for trees whose device nodes are harmless memory
+// devices (fusefs checks). Mounts are private to the mounting user.
+//
+// # Errors
+//
+// Spec problems are SpecErrors (one *SpecError per broken rule, each with
+// Loc, Rule and Msg) matching ErrInvalidSpec. Mount errors wrap fusefs's
+// (errors.Is(err, fusefs.ErrNoFuse) when FUSE is unavailable) and name the
+// mount point. Start turns either into a test failure with the remedy.
+package emulate

@@ -1,0 +1,260 @@
+package emulate
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/pmem2emu/pmem2emu/pmem2"
+)
+
+// Spec describes a fixture in pmem terms. It is written as JSON (see
+// Decode) or as a Go literal; the zero value is an empty but valid fixture
+// (an empty sys/ and dev/). Fields mirror the JSON keys one to one; a zero
+// or nil field means the documented default.
+type Spec struct {
+	// DAXSubsystem is the sysfs model of every Device DAX that does not
+	// choose its own: "bus" (kernel 5.1 and later: subsystem → bus/dax,
+	// the default, also for "") or "class" (older kernels: subsystem →
+	// class/dax).
+	DAXSubsystem string `json:"dax_subsystem,omitempty"`
+	// DAXDevices are Device DAX character devices, each with its sysfs
+	// tree and its node dev/<name>.
+	DAXDevices []DAXDevice `json:"dax_devices,omitempty"`
+	// PmemDevices are fsdax block devices, each with its sysfs tree and
+	// its node dev/<name>.
+	PmemDevices []PmemDevice `json:"pmem_devices,omitempty"`
+	// Nodes are declared on top of what the devices generate: they add
+	// files anywhere and, under sys/ and dev/, may replace generated ones.
+	Nodes []Node `json:"nodes,omitempty"`
+	// Faults are fault rules active from the moment of mounting.
+	Faults []Fault `json:"faults,omitempty"`
+}
+
+// DAXDevice is one Device DAX, daxR.N: instance N of region R. Devices
+// that share R share the region (and, with the NVDIMM bus, region R's
+// regionR directory and namespaceR.N namespaces).
+type DAXDevice struct {
+	// Name is "daxR.N" (decimal, no leading zeros).
+	Name string `json:"name"`
+	// Major and Minor are the character device numbers of dev/<name> and
+	// of sys/dev/char/M:m. Major 0 means DefaultDAXMajor.
+	Major uint32 `json:"major,omitempty"`
+	Minor uint32 `json:"minor,omitempty"`
+	// Size is the device size in bytes (files size, dax_region/size, the
+	// nd_dax and namespace size, mapping0).
+	Size uint64 `json:"size,omitempty"`
+	// Align is the alignment in bytes (files align, dax_region/align and
+	// the nd_dax align); 0 means DefaultAlign. It must be a power of two:
+	// malformed values belong in AlignRaw.
+	Align uint64 `json:"align,omitempty"`
+	// NUMANode is the numa_node of the device, its region and namespace;
+	// -1 means none, as the kernel writes it.
+	NUMANode int `json:"numa_node,omitempty"`
+	// TargetNode is the target_node file; nil means NUMANode, a negative
+	// value leaves the file out (as the kernel does).
+	TargetNode *int `json:"target_node,omitempty"`
+	// SizeRaw, when set, is the exact content of daxR.N/size (the file
+	// pmem2 reads for the size), replacing the decimal Size and "\n".
+	SizeRaw *string `json:"size_raw,omitempty"`
+	// AlignRaw, when set, is the exact content of dax_region/align (the
+	// file pmem2 reads for the alignment). The nd_dax align that libndctl
+	// reads keeps Align.
+	AlignRaw *string `json:"align_raw,omitempty"`
+	// NDBus is whether the NVDIMM bus (ndbus0, regionR, namespaceR.N,
+	// the nd_dax) sits above the device; nil means true. Without it the
+	// device lives under sys/devices/platform/hmem.R, which crashes the
+	// C libpmem2 in libndctl.
+	NDBus *bool `json:"nd_bus,omitempty"`
+	// DAXRegion is whether the dax_region/ directory exists; nil means
+	// true with the NVDIMM bus and false without it (hmem.R then has no
+	// dax_region/ unless it is asked for).
+	DAXRegion *bool `json:"dax_region,omitempty"`
+	// Subsystem overrides Spec.DAXSubsystem for this device ("bus" or
+	// "class"), so one fixture can hold both models.
+	Subsystem string `json:"subsystem,omitempty"`
+	// Expect is what pmem2 must return for dev/<name>; nil derives it
+	// from the declaration where that is safe (see Spec.Checks).
+	Expect *Expect `json:"expect,omitempty"`
+}
+
+// PmemDevice is one fsdax block device, pmemN. Each sits alone in its own
+// NVDIMM region, numbered after the regions of the Device DAX devices.
+type PmemDevice struct {
+	// Name is "pmemN".
+	Name string `json:"name"`
+	// Major and Minor are the block device numbers; Major 0 means
+	// DefaultPmemMajor.
+	Major uint32 `json:"major,omitempty"`
+	Minor uint32 `json:"minor,omitempty"`
+	// Size in bytes, a multiple of 512 (sysfs shows it in sectors).
+	Size uint64 `json:"size,omitempty"`
+	// NUMANode of the device, its region and namespace; -1 means none.
+	NUMANode int     `json:"numa_node,omitempty"`
+	Expect   *Expect `json:"expect,omitempty"`
+}
+
+// Node is one declared file system object. Paths are relative to the mount
+// root; under sys/ and dev/ a node may add to or replace what the devices
+// generate (see Spec.Validate for the precise rules).
+type Node struct {
+	Path string `json:"path"`
+	// Type is file, dir, fifo, socket, char, block or symlink; required.
+	Type string `json:"type"`
+	// Mode is the permission bits as an octal string ("0644", "644",
+	// "0o644", up to 07777); "" means the type's default (0644 for files
+	// and FIFOs, 0755 for directories and sockets, 0660 for devices,
+	// 0777 for symlinks).
+	Mode string `json:"mode,omitempty"`
+	// UID and GID own the node (default 0).
+	UID uint32 `json:"uid,omitempty"`
+	GID uint32 `json:"gid,omitempty"`
+	// Content is a file's bytes as text; ContentBase64 holds bytes that
+	// are not UTF-8 (base64 in JSON). At most one of them.
+	Content       string `json:"content,omitempty"`
+	ContentBase64 []byte `json:"content_base64,omitempty"`
+	// Size, when larger than the content, pads a file with zeros up to
+	// Size bytes without storing them (a sparse 1 TiB file costs nothing).
+	Size int64 `json:"size,omitempty"`
+	// Major and Minor are a char or block device's numbers.
+	Major uint32 `json:"major,omitempty"`
+	Minor uint32 `json:"minor,omitempty"`
+	// Subsystem, on a char or block device, gives it a sysfs entry:
+	// sys/dev/{char,block}/M:m → sys/devices/virtual/<subsystem>/<base
+	// name of Path>, whose subsystem link points at class/<subsystem>.
+	// Without it the device is unknown to sysfs.
+	Subsystem string `json:"subsystem,omitempty"`
+	// Target is a symlink's target text, served verbatim (it may dangle).
+	Target string  `json:"target,omitempty"`
+	Expect *Expect `json:"expect,omitempty"`
+}
+
+// Fault is a fault rule in spec terms: Op and Errno are names, so a rule
+// reads like the JSON. See fusefs.Fault for the semantics of each field.
+type Fault struct {
+	// Path is relative to the mount root, or a path.Match glob in which a
+	// "**" component matches any number of components. A path without
+	// glob characters must name a node of the tree.
+	Path string `json:"path"`
+	// Op is lookup, getattr, open, read, write, readlink, readdir, fsync,
+	// setattr or truncate.
+	Op string `json:"op"`
+	// Errno is the error name ("EIO") a faulted call returns; required
+	// unless Short or Delay is given.
+	Errno string `json:"errno,omitempty"`
+	// After calls pass before the rule bites; then Times calls fail
+	// (0: every call from then on).
+	After int `json:"after,omitempty"`
+	Times int `json:"times,omitempty"`
+	// Delay (a Go duration, "10ms") is slept before a faulted call is
+	// answered; alone it makes a slow call.
+	Delay string `json:"delay,omitempty"`
+	// Probability in (0,1) faults each matching call with that chance,
+	// drawn from a generator seeded with Seed; 0 means always.
+	Probability float64 `json:"probability,omitempty"`
+	Seed        int64   `json:"seed,omitempty"`
+	// Short makes a faulted read or write transfer at most Short bytes.
+	Short int `json:"short,omitempty"`
+}
+
+// Expect is what pmem2 must return for a node, per open mode. A mode that
+// is not listed takes All; a mode with neither is not checked.
+type Expect struct {
+	R    *Outcome `json:"r,omitempty"`
+	W    *Outcome `json:"w,omitempty"`
+	RW   *Outcome `json:"rw,omitempty"`
+	Path *Outcome `json:"path,omitempty"`
+	All  *Outcome `json:"all,omitempty"`
+}
+
+// For returns the outcome expected for mode, or nil.
+func (e *Expect) For(m OpenMode) *Outcome {
+	if e == nil {
+		return nil
+	}
+	var o *Outcome
+	switch m {
+	case ModeR:
+		o = e.R
+	case ModeW:
+		o = e.W
+	case ModeRW:
+		o = e.RW
+	case ModePath:
+		o = e.Path
+	}
+	if o == nil {
+		o = e.All
+	}
+	return o
+}
+
+// Outcome is the expected result of opening a node in one mode and running
+// pmem2 on the descriptor. OpenErrno set means the open must fail with that
+// errno (and nothing else may be set); otherwise the open must succeed and
+// each non-nil field is compared: FromFD with the code of SourceFromFD,
+// SizeRC and AlignmentRC with the codes of Size and Alignment, Size and
+// Alignment with their values (which imply a code of 0).
+type Outcome struct {
+	OpenErrno   string      `json:"open_errno,omitempty"`
+	FromFD      *pmem2.Code `json:"from_fd,omitempty"`
+	Size        *uint64     `json:"size,omitempty"`
+	SizeRC      *pmem2.Code `json:"size_rc,omitempty"`
+	Alignment   *uint64     `json:"alignment,omitempty"`
+	AlignmentRC *pmem2.Code `json:"alignment_rc,omitempty"`
+}
+
+// MarshalJSON writes success as 0 and other codes by name
+// ("PMEM2_E_INVALID_FILE_TYPE", "-EIO"), as Decode reads them.
+func (o Outcome) MarshalJSON() ([]byte, error) {
+	name := func(c *pmem2.Code) json.RawMessage {
+		switch {
+		case c == nil:
+			return nil
+		case *c == 0:
+			return json.RawMessage("0")
+		}
+		b, _ := json.Marshal(c.Name())
+		return b
+	}
+	return json.Marshal(struct {
+		OpenErrno   string          `json:"open_errno,omitempty"`
+		FromFD      json.RawMessage `json:"from_fd,omitempty"`
+		Size        *uint64         `json:"size,omitempty"`
+		SizeRC      json.RawMessage `json:"size_rc,omitempty"`
+		Alignment   *uint64         `json:"alignment,omitempty"`
+		AlignmentRC json.RawMessage `json:"alignment_rc,omitempty"`
+	}{o.OpenErrno, name(o.FromFD), o.Size, name(o.SizeRC), o.Alignment, name(o.AlignmentRC)})
+}
+
+// MarshalJSON writes the spec as Decode reads it; Decode(MarshalJSON(s))
+// gives back s.
+func (s *Spec) MarshalJSON() ([]byte, error) {
+	type plain Spec // drops the method, keeps the tags
+	return json.Marshal((*plain)(s))
+}
+
+// UnmarshalJSON decodes strictly, like Decode, so json.Unmarshal into a Spec
+// applies every rule too.
+func (s *Spec) UnmarshalJSON(data []byte) error {
+	d, err := Parse(data)
+	if err != nil {
+		return err
+	}
+	*s = *d
+	return nil
+}
+
+// Indent renders the spec as indented JSON, as `pmem2emu spec --default`
+// prints it.
+func (s *Spec) Indent() ([]byte, error) {
+	b, err := s.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}

@@ -1,0 +1,441 @@
+package emulate
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
+)
+
+// Defaults the spec fills in for zero fields.
+const (
+	// DefaultDAXMajor is the char major of a Device DAX declared with
+	// major 0 (the kernel allocates it dynamically; 252 is common).
+	DefaultDAXMajor = 252
+	// DefaultPmemMajor is the block major of a pmem device declared with
+	// major 0 (blkext, as on real machines).
+	DefaultPmemMajor = 259
+	// DefaultAlign is the alignment of a Device DAX declared with align 0.
+	DefaultAlign = 2 << 20
+)
+
+// Kernel limits of device numbers (MINORBITS = 20, majors below 4096).
+const (
+	maxMajor = 1<<12 - 1
+	maxMinor = 1<<20 - 1
+)
+
+var (
+	daxNameRE  = regexp.MustCompile(`^dax(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$`)
+	pmemNameRE = regexp.MustCompile(`^pmem(0|[1-9][0-9]{0,8})$`)
+	// A subsystem or device name becomes one sysfs path component.
+	subsystemRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$`)
+)
+
+// Validate applies every rule of the spec and returns nil or a SpecErrors
+// naming each broken rule at its JSON location. The rules:
+//
+//   - dax_subsystem and each device's subsystem: "", "bus" or "class".
+//   - Device names: daxR.N / pmemN in decimal without leading zeros, each
+//     name once. Majors below 4096, minors below 2^20.
+//   - align: 0 (default) or a power of two; pmem size: a multiple of 512;
+//     numa_node: -1 or more; the devices of one region (same R, with the
+//     NVDIMM bus) share numa_node and target_node; without the NVDIMM
+//     bus a region (hmem.R) holds one device; align_raw needs a
+//     dax_region/ to live in; all sizes of the fixture fit below
+//     the 52-bit physical address limit.
+//   - major:minor: no two sources of the same sys/dev/char/M:m (Device
+//     DAX, char nodes with a subsystem) or sys/dev/block/M:m (pmem, block
+//     nodes with a subsystem). Plain device nodes may alias any number.
+//   - Paths (nodes and faults): relative, not empty, no ".", "..", empty
+//     components or NUL, no component longer than 255 bytes. Fault paths
+//     may be globs; one without glob characters must name a node.
+//   - Nodes: a known type; mode an octal string up to 07777; content,
+//     content_base64 (not both) and size only on files, size not below the
+//     content; major, minor and subsystem only on char and block; target
+//     only, and always, on symlinks; "sys" and "dev" only as directories.
+//   - Clashes: a path declared twice; a node whose parent is a file, link
+//     or device (declared, or generated and not replaced by a declared
+//     directory); two devices generating the same sysfs path differently;
+//     a node replacing the file a size_raw or align_raw fills (or, unless
+//     it is a directory, a directory above that file). Declaring a
+//     node at a generated path under sys/ or dev/ is not a clash: it
+//     replaces the generated node (and, unless it is a directory,
+//     everything generated below it).
+//   - Faults: a known op and errno; errno, short or delay (something to
+//     do); short only on read and write, not with errno; delay a
+//     non-negative Go duration; probability in [0, 1].
+//   - Expectations: known modes and fields, errno names and codes;
+//     open_errno alone; no size or alignment beside a failing code.
+func (s *Spec) Validate() error {
+	var p problems
+	s.checkFields(&p)
+	if len(p.list) == 0 {
+		// Tree-level rules need sound fields to generate anything.
+		s.build(&p)
+	}
+	return p.err()
+}
+
+// daxInfo is a Device DAX with its name parsed and defaults applied.
+type daxInfo struct {
+	loc          string
+	d            *DAXDevice
+	region, inst int
+	major, minor uint32
+	align        uint64
+	class        bool
+	ndBus        bool
+	daxRegion    bool
+	targetNode   int
+}
+
+type pmemInfo struct {
+	loc          string
+	d            *PmemDevice
+	index        int
+	region       int
+	major, minor uint32
+}
+
+func (s *Spec) daxInfos() []daxInfo {
+	out := make([]daxInfo, 0, len(s.DAXDevices))
+	for i := range s.DAXDevices {
+		d := &s.DAXDevices[i]
+		in := daxInfo{loc: fmt.Sprintf("dax_devices[%d]", i), d: d, major: d.Major, minor: d.Minor, align: d.Align}
+		if m := daxNameRE.FindStringSubmatch(d.Name); m != nil {
+			in.region, _ = strconv.Atoi(m[1])
+			in.inst, _ = strconv.Atoi(m[2])
+		}
+		if in.major == 0 {
+			in.major = DefaultDAXMajor
+		}
+		if in.align == 0 {
+			in.align = DefaultAlign
+		}
+		model := d.Subsystem
+		if model == "" {
+			model = s.DAXSubsystem
+		}
+		in.class = model == "class"
+		in.ndBus = d.NDBus == nil || *d.NDBus
+		in.daxRegion = in.ndBus
+		if d.DAXRegion != nil {
+			in.daxRegion = *d.DAXRegion
+		}
+		in.targetNode = d.NUMANode
+		if d.TargetNode != nil {
+			in.targetNode = *d.TargetNode
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// pmemInfos places each pmem device in its own region after every region
+// a Device DAX uses.
+func (s *Spec) pmemInfos() []pmemInfo {
+	next := 0
+	for _, d := range s.daxInfos() {
+		next = max(next, d.region+1)
+	}
+	out := make([]pmemInfo, 0, len(s.PmemDevices))
+	for i := range s.PmemDevices {
+		d := &s.PmemDevices[i]
+		in := pmemInfo{loc: fmt.Sprintf("pmem_devices[%d]", i), d: d, major: d.Major, minor: d.Minor, region: next + i}
+		if m := pmemNameRE.FindStringSubmatch(d.Name); m != nil {
+			in.index, _ = strconv.Atoi(m[1])
+		}
+		if in.major == 0 {
+			in.major = DefaultPmemMajor
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+func (s *Spec) checkFields(p *problems) {
+	checkModel(p, "dax_subsystem", s.DAXSubsystem)
+	s.checkDAX(p)
+	s.checkPmem(p)
+	s.checkNodes(p)
+	s.checkRdevs(p)
+	for i := range s.Faults {
+		checkFault(p, fmt.Sprintf("faults[%d]", i), &s.Faults[i])
+	}
+}
+
+func checkModel(p *problems, loc, model string) {
+	if model != "" && model != "bus" && model != "class" {
+		p.add(loc, "unknown-subsystem-model", fmt.Sprintf("%q: want \"bus\" (dax bus, kernel 5.1+) or \"class\" (class/dax, older kernels)", model))
+	}
+}
+
+func checkRdev(p *problems, loc string, major, minor uint32) {
+	if major > maxMajor {
+		p.add(loc+".major", "rdev-range", fmt.Sprintf("major %d is above the kernel's limit %d", major, maxMajor))
+	}
+	if minor > maxMinor {
+		p.add(loc+".minor", "rdev-range", fmt.Sprintf("minor %d is above the kernel's limit %d", minor, maxMinor))
+	}
+}
+
+func checkNUMA(p *problems, loc string, n int) {
+	if n < -1 {
+		p.add(loc, "bad-numa-node", fmt.Sprintf("%d: a NUMA node is -1 (none) or a node number", n))
+	}
+}
+
+func (s *Spec) checkDAX(p *problems) {
+	names := map[string]string{}
+	hmem := map[int]string{}
+	regionNUMA := map[int]daxInfo{}
+	for _, in := range s.daxInfos() {
+		d := in.d
+		if !daxNameRE.MatchString(d.Name) {
+			p.add(in.loc+".name", "bad-dax-name", fmt.Sprintf("%q: want daxR.N (region R, instance N, decimal without leading zeros)", d.Name))
+		} else if prev, ok := names[d.Name]; ok {
+			p.add(in.loc+".name", "duplicate-name", fmt.Sprintf("%q is already declared by %s", d.Name, prev))
+		} else {
+			names[d.Name] = in.loc
+		}
+		checkRdev(p, in.loc, d.Major, d.Minor)
+		if d.Align != 0 && d.Align&(d.Align-1) != 0 {
+			p.add(in.loc+".align", "align-not-power-of-two", fmt.Sprintf("%d is not a power of two; put a malformed alignment in align_raw", d.Align))
+		}
+		checkNUMA(p, in.loc+".numa_node", d.NUMANode)
+		checkModel(p, in.loc+".subsystem", d.Subsystem)
+		if d.AlignRaw != nil && !in.daxRegion {
+			p.add(in.loc+".align_raw", "raw-without-file", "align_raw fills dax_region/align, but this device has no dax_region/")
+		}
+		if !daxNameRE.MatchString(d.Name) {
+			continue
+		}
+		if !in.ndBus {
+			if prev, ok := hmem[in.region]; ok {
+				p.add(in.loc+".nd_bus", "hmem-region-shared", fmt.Sprintf("without the NVDIMM bus, region %d (hmem.%d) holds one device, and %s is already there", in.region, in.region, prev))
+			}
+			hmem[in.region] = in.loc
+			continue
+		}
+		if prev, ok := regionNUMA[in.region]; ok {
+			if prev.d.NUMANode != d.NUMANode || prev.targetNode != in.targetNode {
+				p.add(in.loc+".numa_node", "region-numa-mismatch", fmt.Sprintf("the devices of region%d share one NUMA node, but %s says numa_node %d, target_node %d", in.region, prev.loc, prev.d.NUMANode, prev.targetNode))
+			}
+		} else {
+			regionNUMA[in.region] = in
+		}
+	}
+}
+
+func (s *Spec) checkPmem(p *problems) {
+	names := map[string]string{}
+	for _, in := range s.pmemInfos() {
+		d := in.d
+		if !pmemNameRE.MatchString(d.Name) {
+			p.add(in.loc+".name", "bad-pmem-name", fmt.Sprintf("%q: want pmemN (decimal without leading zeros)", d.Name))
+		} else if prev, ok := names[d.Name]; ok {
+			p.add(in.loc+".name", "duplicate-name", fmt.Sprintf("%q is already declared by %s", d.Name, prev))
+		} else {
+			names[d.Name] = in.loc
+		}
+		checkRdev(p, in.loc, d.Major, d.Minor)
+		if d.Size%512 != 0 {
+			p.add(in.loc+".size", "size-not-sector-multiple", fmt.Sprintf("%d is not a multiple of 512 (sysfs reports pmem sizes in 512-byte sectors)", d.Size))
+		}
+		checkNUMA(p, in.loc+".numa_node", d.NUMANode)
+	}
+}
+
+// checkRdevs finds two sources of one sys/dev/{char,block}/M:m entry.
+func (s *Spec) checkRdevs(p *problems) {
+	seen := map[string]string{}
+	claim := func(loc, kind string, major, minor uint32) {
+		key := fmt.Sprintf("%s %d:%d", kind, major, minor)
+		if prev, ok := seen[key]; ok {
+			p.add(loc, "rdev-clash", fmt.Sprintf("%s device %d:%d is already declared by %s (both would own sys/dev/%s/%d:%d)", kind, major, minor, prev, kind, major, minor))
+			return
+		}
+		seen[key] = loc
+	}
+	for _, in := range s.daxInfos() {
+		claim(in.loc, "char", in.major, in.minor)
+	}
+	for _, in := range s.pmemInfos() {
+		claim(in.loc, "block", in.major, in.minor)
+	}
+	for i, n := range s.Nodes {
+		if n.Subsystem == "" {
+			continue
+		}
+		switch n.Type {
+		case "char":
+			claim(fmt.Sprintf("nodes[%d]", i), "char", n.Major, n.Minor)
+		case "block":
+			claim(fmt.Sprintf("nodes[%d]", i), "block", n.Major, n.Minor)
+		}
+	}
+}
+
+// parseMode reads an octal permission string: "0644", "644", "0o644".
+func parseMode(s string) (uint32, error) {
+	t := strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O")
+	v, err := strconv.ParseUint(t, 8, 32)
+	if err != nil || t == "" {
+		return 0, fmt.Errorf("%q is not an octal mode like \"0644\"", s)
+	}
+	if v > 0o7777 {
+		return 0, fmt.Errorf("%q is above 07777", s)
+	}
+	return uint32(v), nil
+}
+
+func (s *Spec) checkNodes(p *problems) {
+	paths := map[string]string{}
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		loc := fmt.Sprintf("nodes[%d]", i)
+		if checkPath(p, loc+".path", n.Path, false) {
+			if prev, ok := paths[n.Path]; ok {
+				p.add(loc+".path", "duplicate-path", fmt.Sprintf("%q is already declared by %s", n.Path, prev))
+			}
+			paths[n.Path] = loc
+		}
+		t, err := fusefs.ParseNodeType(n.Type)
+		if err != nil {
+			p.add(loc+".type", "unknown-type", fmt.Sprintf("%q: want file, dir, fifo, socket, char, block or symlink", n.Type))
+			continue
+		}
+		if n.Mode != "" {
+			if _, err := parseMode(n.Mode); err != nil {
+				p.add(loc+".mode", "bad-mode", err.Error())
+			}
+		}
+		if (n.Path == "sys" || n.Path == "dev") && t != fusefs.TypeDir {
+			p.add(loc+".type", "root-dir-replaced", fmt.Sprintf("%q holds the fixture's %s tree and can only be declared as a dir", n.Path, n.Path))
+		}
+		notFor := func(field string, set bool) {
+			if set {
+				p.add(loc+"."+field, "field-not-for-type", fmt.Sprintf("%s is meaningless on a %s", field, n.Type))
+			}
+		}
+		isFile := t == fusefs.TypeFile
+		isDev := t == fusefs.TypeCharDev || t == fusefs.TypeBlockDev
+		notFor("content", !isFile && n.Content != "")
+		notFor("content_base64", !isFile && n.ContentBase64 != nil)
+		notFor("size", !isFile && n.Size != 0)
+		notFor("major", !isDev && n.Major != 0)
+		notFor("minor", !isDev && n.Minor != 0)
+		notFor("subsystem", !isDev && n.Subsystem != "")
+		notFor("target", t != fusefs.TypeSymlink && n.Target != "")
+		if isFile && n.Content != "" && n.ContentBase64 != nil {
+			p.add(loc+".content_base64", "content-twice", "give content or content_base64, not both")
+		}
+		if isFile && n.Size != 0 && n.Size < int64(len(n.Content)+len(n.ContentBase64)) {
+			p.add(loc+".size", "size-below-content", fmt.Sprintf("size %d is smaller than the %d bytes of content", n.Size, len(n.Content)+len(n.ContentBase64)))
+		}
+		if t == fusefs.TypeSymlink {
+			if n.Target == "" {
+				p.add(loc+".target", "symlink-target-missing", "a symlink needs a non-empty target")
+			} else if strings.IndexByte(n.Target, 0) >= 0 {
+				p.add(loc+".target", "path-nul", "a symlink target must not contain a NUL byte")
+			}
+		}
+		if isDev {
+			checkRdev(p, loc, n.Major, n.Minor)
+			if n.Subsystem != "" && (!subsystemRE.MatchString(n.Subsystem) || len(n.Subsystem) > nameMax) {
+				p.add(loc+".subsystem", "bad-subsystem-name", fmt.Sprintf("%q: a subsystem is one sysfs name like \"mem\"", n.Subsystem))
+			}
+			if n.Subsystem != "" && len(path.Base(n.Path)) > 0 && !subsystemRE.MatchString(path.Base(n.Path)) {
+				p.add(loc+".path", "bad-device-name", fmt.Sprintf("%q: a device with a subsystem lends its base name to sysfs, so it must be a plain name", path.Base(n.Path)))
+			}
+		}
+		checkExpect(p, loc+".expect", n.Expect)
+	}
+	for i := range s.DAXDevices {
+		checkExpect(p, fmt.Sprintf("dax_devices[%d].expect", i), s.DAXDevices[i].Expect)
+	}
+	for i := range s.PmemDevices {
+		checkExpect(p, fmt.Sprintf("pmem_devices[%d].expect", i), s.PmemDevices[i].Expect)
+	}
+}
+
+func checkFault(p *problems, loc string, f *Fault) {
+	checkPath(p, loc+".path", f.Path, true)
+	op, err := fusefs.ParseOp(f.Op)
+	if err != nil {
+		p.add(loc+".op", "unknown-op", fmt.Sprintf("%q: want lookup, getattr, open, read, write, readlink, readdir, fsync, setattr or truncate", f.Op))
+	}
+	if f.Errno != "" {
+		if _, ok := parseErrno(f.Errno); !ok {
+			p.add(loc+".errno", "unknown-errno", fmt.Sprintf("%q is not an errno name like \"EIO\"", f.Errno))
+		}
+	}
+	if f.Short != 0 {
+		if err == nil && op != fusefs.OpRead && op != fusefs.OpWrite {
+			p.add(loc+".short", "short-not-read-write", "short applies to read and write only")
+		}
+		if f.Errno != "" {
+			p.add(loc+".short", "errno-and-short", "a faulted call either fails (errno) or runs short (short), not both")
+		}
+	}
+	if f.Delay != "" {
+		if d, err := time.ParseDuration(f.Delay); err != nil || d < 0 {
+			p.add(loc+".delay", "bad-delay", fmt.Sprintf("%q: want a non-negative Go duration like \"10ms\"", f.Delay))
+		}
+	}
+	if f.Errno == "" && f.Short == 0 && f.Delay == "" {
+		p.add(loc, "fault-does-nothing", "give errno, short or delay: a rule must do something")
+	}
+	if !(f.Probability >= 0 && f.Probability <= 1) {
+		p.add(loc+".probability", "bad-probability", fmt.Sprintf("%v: want a probability in [0, 1] (0 means always)", f.Probability))
+	}
+	if f.After < 0 || f.Times < 0 || f.Short < 0 {
+		p.add(loc, "out-of-range", "after, times and short must not be negative")
+	}
+}
+
+func checkExpect(p *problems, loc string, e *Expect) {
+	if e == nil {
+		return
+	}
+	if e.R == nil && e.W == nil && e.RW == nil && e.Path == nil && e.All == nil {
+		p.add(loc, "expect-empty", "an expectation lists at least one of r, w, rw, path, all")
+	}
+	if e.All != nil && e.R != nil && e.W != nil && e.RW != nil && e.Path != nil {
+		p.add(loc+".all", "expect-all-unused", "every mode is listed, so all applies to none")
+	}
+	for _, m := range []struct {
+		key string
+		o   *Outcome
+	}{{"r", e.R}, {"w", e.W}, {"rw", e.RW}, {"path", e.Path}, {"all", e.All}} {
+		if m.o != nil {
+			checkOutcome(p, loc+"."+m.key, m.o)
+		}
+	}
+}
+
+func checkOutcome(p *problems, loc string, o *Outcome) {
+	if o.OpenErrno != "" {
+		if _, ok := parseErrno(o.OpenErrno); !ok {
+			p.add(loc+".open_errno", "unknown-errno", fmt.Sprintf("%q is not an errno name like \"EACCES\"", o.OpenErrno))
+		}
+		if o.FromFD != nil || o.Size != nil || o.SizeRC != nil || o.Alignment != nil || o.AlignmentRC != nil {
+			p.add(loc+".open_errno", "expect-open-fails-and-more", "when the open fails nothing else runs: give open_errno alone")
+		}
+		return
+	}
+	if o.FromFD != nil && *o.FromFD != 0 && (o.Size != nil || o.SizeRC != nil || o.Alignment != nil || o.AlignmentRC != nil) {
+		p.add(loc+".from_fd", "expect-after-failed-source", "when from_fd fails there is no source: leave out size, size_rc, alignment, alignment_rc")
+	}
+	if o.Size != nil && o.SizeRC != nil && *o.SizeRC != 0 {
+		p.add(loc+".size", "expect-value-with-error", "size is only known when size_rc is 0")
+	}
+	if o.Alignment != nil && o.AlignmentRC != nil && *o.AlignmentRC != 0 {
+		p.add(loc+".alignment", "expect-value-with-error", "alignment is only known when alignment_rc is 0")
+	}
+}

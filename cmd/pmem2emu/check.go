@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/check"
+	"github.com/pmem2emu/pmem2emu/internal/probe"
+)
+
+var checkCmd = &command{
+	name:  "check",
+	args:  "",
+	short: "mount a fixture and check the pmem2 library against its expectations (the main job)",
+	long: `Mounts the fixture (the built-in default when no --spec is given) in a fresh temporary
+directory, opens every node that carries an expectation in every mode it lists (r, w, rw,
+path), runs the pmem2 library on the descriptor (SourceFromFD, then Size, Alignment and
+Delete) and compares the result with the expectation. Prints a table — node, mode,
+expected, got, verdict — that ends with the line "N passed, N failed".
+
+The exit status is 0 only when nothing failed, 1 otherwise. The fixture is always
+unmounted, also on Ctrl-C (exit status 130).`,
+	example: `pmem2emu check
+pmem2emu spec --default > my.json   # edit, then:
+pmem2emu check --spec my.json --json`,
+	flags: func(fs *flag.FlagSet) func(*env, []string) int {
+		specFile := fs.String("spec", "", "fixture spec (JSON); default: the built-in fixture")
+		asJSON := fs.Bool("json", false, "print the report as one JSON document")
+		return func(e *env, args []string) int {
+			if len(args) > 0 {
+				return e.fail("check", usagef("unexpected argument %q", args[0]))
+			}
+			spec, err := loadSpec(*specFile)
+			if err != nil {
+				return e.fail("check", err)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			rep, err := runCheck(ctx, spec)
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					fmt.Fprintln(e.stderr, "pmem2emu check: interrupted; fixture unmounted")
+					return 130
+				}
+				return e.fail("check", err)
+			}
+			if *asJSON {
+				err = writeCheckJSON(e.stdout, rep)
+			} else {
+				err = writeCheckTable(e.stdout, rep)
+			}
+			if err != nil {
+				return e.fail("check", err)
+			}
+			if rep.Failed > 0 {
+				return exitFail
+			}
+			return exitOK
+		}
+	},
+}
+
+// runCheck mounts spec in a temporary directory, runs its checks and
+// unmounts, whatever happens. When ctx ends first (Ctrl-C) the fixture is
+// closed at once — which also unblocks a check stuck on the mount — and
+// ctx's error is returned.
+func runCheck(ctx context.Context, spec *emulate.Spec) (check.Report, error) {
+	dir, err := os.MkdirTemp("", "pmem2emu-check-")
+	if err != nil {
+		return check.Report{}, err
+	}
+	defer os.Remove(dir)
+	f, err := emulate.Mount(dir, spec)
+	if err != nil {
+		return check.Report{}, err
+	}
+	defer f.Close()
+
+	type result struct {
+		rep check.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := check.Run(ctx, f, spec.Checks())
+		done <- result{rep, err}
+	}()
+	select {
+	case r := <-done:
+		return r.rep, r.err
+	case <-ctx.Done():
+		f.Close()
+		return check.Report{}, ctx.Err()
+	}
+}
+
+func writeCheckTable(w io.Writer, rep check.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tMODE\tEXPECTED\tGOT\tVERDICT")
+	for _, r := range rep.Rows {
+		verdict := "pass"
+		if !r.Pass() {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Check.Path, r.Check.Mode, r.Check.Expect.String(), r.Observed().String(), verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rep.Rows {
+		for _, m := range r.Mismatches {
+			fmt.Fprintf(w, "FAIL %s (%s, from %s): %s\n", r.Check.Path, r.Check.Mode, r.Check.Source, m)
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d passed, %d failed\n", rep.Passed, rep.Failed)
+	return err
+}
+
+type checkJSON struct {
+	Node       string          `json:"node"`
+	Mode       string          `json:"mode"`
+	Source     string          `json:"source"`
+	Expected   json.RawMessage `json:"expected"`
+	Got        probe.Result    `json:"got"`
+	Pass       bool            `json:"pass"`
+	Mismatches []string        `json:"mismatches,omitempty"`
+}
+
+func writeCheckJSON(w io.Writer, rep check.Report) error {
+	out := struct {
+		Results []checkJSON `json:"results"`
+		Passed  int         `json:"passed"`
+		Failed  int         `json:"failed"`
+	}{Results: []checkJSON{}, Passed: rep.Passed, Failed: rep.Failed}
+	for _, r := range rep.Rows {
+		exp, err := json.Marshal(r.Check.Expect)
+		if err != nil {
+			return err
+		}
+		out.Results = append(out.Results, checkJSON{
+			Node: r.Check.Path, Mode: string(r.Check.Mode), Source: r.Check.Source,
+			Expected: exp, Got: r.Got, Pass: r.Pass(), Mismatches: r.Mismatches,
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// loadSpec reads a spec file, or returns the built-in default for "".
+func loadSpec(file string) (*emulate.Spec, error) {
+	if file == "" {
+		return emulate.Default(), nil
+	}
+	return emulate.LoadSpec(file)
+}

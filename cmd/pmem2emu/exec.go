@@ -1,0 +1,123 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
+)
+
+var execCmd = &command{
+	name:  "exec",
+	args:  "-- COMMAND [ARGS...]",
+	short: "run any program with a fixture's sys over /sys and its devices in /dev",
+	long: `Runs COMMAND in a private mount namespace where the fixture's sys is bind-mounted over
+/sys and /dev is a private tmpfs holding the fixture's device nodes beside the host's
+harmless basics (null, zero, full, random, urandom, tty, pts, shm). Unmodified programs
+that hard-code /sys and /dev — a C program linked with libpmem2, daxctl, ndctl, a shell —
+see the emulated devices. The host's mount table, /sys and /dev are never changed.
+
+With --spec, that fixture is mounted in a temporary directory for the duration; with
+--mount, an already mounted fixture (see 'pmem2emu mount') is used; with neither, the
+built-in default fixture. The exit status is COMMAND's (128+N when killed by signal N;
+127 when it cannot be found, 126 when it cannot be executed).`,
+	example: `pmem2emu exec -- daxctl list
+pmem2emu exec --spec my.json -- ./my-pmem2-program /dev/dax0.0
+pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
+	flags: func(fs *flag.FlagSet) func(*env, []string) int {
+		specFile := fs.String("spec", "", "fixture spec (JSON) to mount for the duration")
+		mountDir := fs.String("mount", "", "use the fixture already mounted on this directory")
+		deviceMode := fs.Bool("device-mode", false, "mount the --spec fixture without nodev (allow-listed memory devices only)")
+		return func(e *env, args []string) int {
+			if len(args) == 0 {
+				return e.fail("exec", usagef("no COMMAND given (write it after --)"))
+			}
+			if *specFile != "" && *mountDir != "" {
+				return e.fail("exec", usagef("--spec and --mount exclude each other"))
+			}
+			var cmd *exec.Cmd
+			if *mountDir != "" {
+				if *deviceMode {
+					return e.fail("exec", usagef("--device-mode applies to a fixture exec mounts, not to --mount"))
+				}
+				dir, err := filepath.Abs(*mountDir)
+				if err != nil {
+					return e.fail("exec", err)
+				}
+				cmd, err = nsrun.Command(nsrun.Config{Sys: filepath.Join(dir, "sys"), Dev: filepath.Join(dir, "dev")}, args[0], args[1:]...)
+				if err != nil {
+					return e.fail("exec", err)
+				}
+				return e.runChild(cmd)
+			}
+			spec, err := loadSpec(*specFile)
+			if err != nil {
+				return e.fail("exec", err)
+			}
+			tmp, err := os.MkdirTemp("", "pmem2emu-exec-")
+			if err != nil {
+				return e.fail("exec", err)
+			}
+			defer os.Remove(tmp)
+			var opts []emulate.Option
+			if *deviceMode {
+				opts = append(opts, emulate.WithDeviceMode())
+			}
+			f, err := emulate.Mount(tmp, spec, opts...)
+			if err != nil {
+				return e.fail("exec", err)
+			}
+			defer f.Close()
+			cmd, err = f.Command(args[0], args[1:]...)
+			if err != nil {
+				return e.fail("exec", err)
+			}
+			return e.runChild(cmd)
+		}
+	},
+}
+
+// runChild runs cmd on the caller's streams like a shell would: SIGINT and
+// SIGTERM are passed on to it rather than ending pmem2emu, so the fixture
+// is unmounted only after the command is gone. The result is the command's
+// exit status.
+func (e *env) runChild(cmd *exec.Cmd) int {
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stdout, e.stderr
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return e.fail("exec", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			cmd.Process.Signal(sig)
+		case err := <-done:
+			return exitStatus(err)
+		}
+	}
+}
+
+// exitStatus maps a Wait error to a shell-style exit status.
+func exitStatus(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return exitFail
+}

@@ -1,0 +1,56 @@
+# pmem2emu — see README.md. The two commands a newcomer needs: `make check` and `make test`.
+export PATH := /usr/local/go/bin:$(PATH)
+SHELL    := /bin/bash
+GO       ?= go
+BIN      := bin/pmem2emu
+PKGS     := ./pmem2/... ./fusefs/... ./emulate/... ./cmd/... ./internal/...
+FUZZTIME ?= 10s
+# Debian packages the tests need, and the file each one provides.
+APT_PKGS := gcc libpmem2-dev daxctl ndctl fuse3
+
+.PHONY: all build check test deps unit integration conformance stress stress-short bench fuzz lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pmem2emu
+
+# The main job on the built-in default fixture.
+check: build
+	./$(BIN) check
+
+# Everything: dependencies, static checks, unit, end-to-end, conformance against the C libpmem2, short stress.
+test: deps lint unit integration conformance stress-short
+
+deps:
+	@./scripts/deps.sh $(APT_PKGS)
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+integration: build
+	$(GO) test -race -count=1 ./integration/
+
+conformance: deps
+	$(GO) test -count=1 -v -run 'TestConformance' ./integration/conformance/ 2>&1 | tee conformance.log | grep -v '^=== RUN' ; test $${PIPESTATUS[0]} -eq 0
+
+stress:
+	$(GO) test -race -count=1 -run 'TestStress' -timeout 30m ./integration/stress/ -stress.duration=60s
+
+stress-short:
+	$(GO) test -race -count=1 -run 'TestStress' ./integration/stress/ -stress.duration=5s
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./pmem2/ ./fusefs/ ./integration/... | tee bench.txt
+
+fuzz:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	-@[ -x $(BIN) ] && ./$(BIN) umount --stale || true
+	rm -rf bin bench.txt conformance.log

@@ -1,0 +1,163 @@
+// Package clib calls the C libpmem2 (Debian's libpmem2-dev, PMDK 1.12.1)
+// in process, through cgo, for benchmarks that compare it with the Go port
+// on the same descriptor. It is the one cgo package of the module, kept
+// apart so that package pmem2 and everything else build without cgo.
+//
+// The C library reads sysfs at the compiled-in "/sys", through the mount
+// namespace of the calling thread. To point it at an emulated sysfs, call
+// it from a goroutine locked to a thread (runtime.LockOSThread) that has
+// its own mount namespace with the fake tree bound over /sys.
+//
+// Building needs gcc and libpmem2-dev (apt-get install -y gcc
+// libpmem2-dev); without them the importing test binary does not compile.
+package clib
+
+/*
+#cgo LDFLAGS: -lpmem2
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <libpmem2.h>
+
+// from_fd_loop runs pmem2_source_from_fd and pmem2_source_delete n times
+// on fd, in C, so that the time of a loop is the library's alone and not
+// that of n crossings of the cgo boundary. It returns the first non-zero
+// code, or 0.
+static int
+from_fd_loop(int fd, long n)
+{
+	for (long i = 0; i < n; i++) {
+		struct pmem2_source *src;
+		int rc = pmem2_source_from_fd(&src, fd);
+		if (rc != 0)
+			return rc;
+		pmem2_source_delete(&src);
+	}
+	return 0;
+}
+
+// realpath_loop resolves path n times with glibc's realpath into a
+// PATH_MAX buffer, as pmem2_source_from_fd does, and returns 0 or the
+// errno of the first failure.
+static int
+realpath_loop(const char *path, long n)
+{
+	char out[PATH_MAX];
+	for (long i = 0; i < n; i++) {
+		if (realpath(path, out) == NULL)
+			return errno;
+	}
+	return 0;
+}
+
+// fcntl_loop and fstat_loop make the two system calls every
+// pmem2_source_from_fd starts with, n times, as glibc makes them.
+static int
+fcntl_loop(int fd, long n)
+{
+	for (long i = 0; i < n; i++) {
+		if (fcntl(fd, F_GETFL) < 0)
+			return errno;
+	}
+	return 0;
+}
+
+static int
+fstat_loop(int fd, long n)
+{
+	struct stat st;
+	for (long i = 0; i < n; i++) {
+		if (fstat(fd, &st) < 0)
+			return errno;
+	}
+	return 0;
+}
+
+static int
+size_of(int fd, size_t *size)
+{
+	struct pmem2_source *src;
+	int rc = pmem2_source_from_fd(&src, fd);
+	if (rc != 0)
+		return rc;
+	rc = pmem2_source_size(src, size);
+	pmem2_source_delete(&src);
+	return rc;
+}
+
+static int
+alignment_of(int fd, size_t *align)
+{
+	struct pmem2_source *src;
+	int rc = pmem2_source_from_fd(&src, fd);
+	if (rc != 0)
+		return rc;
+	rc = pmem2_source_alignment(src, align);
+	pmem2_source_delete(&src);
+	return rc;
+}
+*/
+import "C"
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// SourceFromFD is pmem2_source_from_fd on fd followed by
+// pmem2_source_delete: it returns the code of pmem2_source_from_fd.
+func SourceFromFD(fd int) int {
+	return int(C.from_fd_loop(C.int(fd), 1))
+}
+
+// SourceFromFDLoop calls pmem2_source_from_fd and pmem2_source_delete n
+// times on fd inside one cgo call and returns the first non-zero code of
+// pmem2_source_from_fd, or 0. A benchmark that calls it once with b.N
+// measures the C library without the cost of b.N cgo calls.
+func SourceFromFDLoop(fd, n int) int {
+	return int(C.from_fd_loop(C.int(fd), C.long(n)))
+}
+
+// Size is pmem2_source_size on a source made from fd: the code of the
+// first call that fails, or 0 and the size.
+func Size(fd int) (int, uint64) {
+	var v C.size_t
+	rc := C.size_of(C.int(fd), &v)
+	return int(rc), uint64(v)
+}
+
+// Alignment is pmem2_source_alignment on a source made from fd: the code
+// of the first call that fails, or 0 and the alignment.
+func Alignment(fd int) (int, uint64) {
+	var v C.size_t
+	rc := C.alignment_of(C.int(fd), &v)
+	return int(rc), uint64(v)
+}
+
+// RealpathLoop resolves path n times with glibc's realpath(3) into a
+// PATH_MAX buffer — the step of pmem2_source_from_fd that classifies a
+// character device — inside one cgo call. It returns the errno of the
+// first failure, or nil.
+func RealpathLoop(path string, n int) error {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	return errnoOf(C.realpath_loop(cpath, C.long(n)))
+}
+
+// FcntlLoop calls fcntl(fd, F_GETFL) n times in C, FstatLoop fstat(fd):
+// the two system calls pmem2_source_from_fd makes on every descriptor,
+// timed without the Go runtime around them. They return the errno of the
+// first failure, or nil.
+func FcntlLoop(fd, n int) error { return errnoOf(C.fcntl_loop(C.int(fd), C.long(n))) }
+
+// FstatLoop: see FcntlLoop.
+func FstatLoop(fd, n int) error { return errnoOf(C.fstat_loop(C.int(fd), C.long(n))) }
+
+func errnoOf(e C.int) error {
+	if e != 0 {
+		return syscall.Errno(e)
+	}
+	return nil
+}

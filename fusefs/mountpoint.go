@@ -37,11 +37,16 @@ func prepareMountpoint(dir string, force bool) (string, error) {
 		return "", refuse(dir, "parent directory: %v", err)
 	}
 	mnt := filepath.Join(parent, filepath.Base(abs))
-	for isOurMount(mnt) { // stale mounts may be stacked
+	// Stale mounts may be stacked, and a reaper may be detaching them at
+	// the same time: look again after each step.
+	for isOurMount(mnt) {
 		if !dead(mnt) {
+			if !isOurMount(mnt) {
+				break
+			}
 			return "", refuse(dir, "already serving a pmem2emu mount")
 		}
-		if err := lazyUnmount(mnt); err != nil {
+		if err := lazyUnmount(mnt); err != nil && isOurMount(mnt) && dead(mnt) {
 			return "", refuse(dir, "cleaning stale mount: %v", err)
 		}
 	}

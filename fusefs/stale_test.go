@@ -17,15 +17,19 @@ import (
 )
 
 // serveInChild mounts a tree on dir from a child process (this test binary,
-// see TestMain) and returns it once the mount answers.
-func serveInChild(t *testing.T, dir string) *exec.Cmd {
+// see TestMain) and returns it once the mount answers. env adds to the
+// child's environment: serveEnv+"="+dir is the default mode.
+func serveInChild(t *testing.T, dir string, env ...string) *exec.Cmd {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(env) == 0 {
+		env = []string{serveEnv + "=" + dir}
+	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), serveEnv+"="+dir)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -46,14 +50,15 @@ func serveInChild(t *testing.T, dir string) *exec.Cmd {
 	return cmd
 }
 
-// killed leaves a mount on a fresh directory whose server died of SIGKILL.
+// killed leaves a mount on a fresh directory whose server died of SIGKILL
+// (with the reaper off, which would clean it at once).
 func killed(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := serveInChild(t, dir)
+	cmd := serveInChild(t, dir, serveEnv+"="+dir, "PMEM2EMU_REAPER=off")
 	wantRead(t, dir, "file", "served by a child\n")
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

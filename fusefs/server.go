@@ -131,6 +131,10 @@ func (s *Server) fuseOptions(root bool) *gofs.Options {
 			DisableXAttrs: true,
 			// Shared mappings of direct-I/O files (kernel ≥ 6.6).
 			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP,
+			// Replies are small and come from memory: splicing saves
+			// nothing, and go-fuse's process-wide pipe pool would keep
+			// two descriptors per concurrent read after Close.
+			DisableSplice: true,
 		},
 		// EntryTimeout and AttrTimeout stay nil: every reply sets its
 		// own, so a node a rule watches can get zero (the bridge fills
@@ -171,6 +175,7 @@ func (s *Server) mount(root bool) error {
 	if m, ok := findMount(s.dir); ok {
 		s.conn = m.conn
 	}
+	reaperTrack(s.conn, s.dir)
 	s.live.Store(true)
 	return nil
 }
@@ -230,6 +235,9 @@ func (s *Server) shutdown() error {
 		if !waitClosed(s.served, closeGrace) {
 			errs = append(errs, &fs.PathError{Op: "close", Path: s.dir, Err: errors.New("serving goroutines did not stop")})
 		}
+	}
+	if len(errs) == 0 {
+		reaperForget(s.conn)
 	}
 	return errors.Join(errs...)
 }

@@ -41,9 +41,13 @@ func checkPath(p *problems, loc, s string, glob bool) bool {
 		}
 	}
 	if glob {
-		if _, err := path.Match(s, ""); err != nil {
-			p.add(loc, "bad-glob", quote(s)+": not a valid path.Match pattern: "+err.Error())
-			return false
+		// Per component, as fusefs compiles the pattern: a "\" before a
+		// "/" escapes nothing there.
+		for _, c := range strings.Split(s, "/") {
+			if _, err := path.Match(c, ""); err != nil {
+				p.add(loc, "bad-glob", quote(s)+": component "+quote(c)+" is not a valid path.Match pattern: "+err.Error())
+				return false
+			}
 		}
 	}
 	return true

@@ -162,6 +162,7 @@ func TestEveryInvalidSpecIsRejectedNamingLocationAndRule(t *testing.T) {
 		{"a path must not end in a slash", `{"nodes": [{"path": "data/", "type": "dir"}]}`, "nodes[0].path", "path-empty-component"},
 		{"a name longer than NAME_MAX is rejected", `{"nodes": [{"path": "data/` + long + `", "type": "file"}]}`, "nodes[0].path", "path-name-too-long"},
 		{"a fault glob must be valid", `{"faults": [{"path": "sys/[", "op": "read", "errno": "EIO"}]}`, "faults[0].path", "bad-glob"},
+		{"a fault glob is valid per component, so a backslash before a slash escapes nothing", `{"faults": [{"path": "a\\/0", "op": "read", "errno": "EIO"}]}`, "faults[0].path", "bad-glob"},
 		{"a fault path must not be absolute", `{"faults": [{"path": "/sys", "op": "read", "errno": "EIO"}]}`, "faults[0].path", "path-absolute"},
 		{"a path is declared once", `{"nodes": [{"path": "f", "type": "file"}, {"path": "f", "type": "dir"}]}`, "nodes[1].path", "duplicate-path"},
 		{"an unknown node type is rejected", `{"nodes": [{"path": "f", "type": "pipe"}]}`, "nodes[0].type", "unknown-type"},

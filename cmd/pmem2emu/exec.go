@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -41,6 +42,12 @@ pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
 			if *specFile != "" && *mountDir != "" {
 				return e.fail("exec", usagef("--spec and --mount exclude each other"))
 			}
+			// From here on SIGINT and SIGTERM are ours, so one that comes
+			// while the fixture is being mounted still unmounts it; once
+			// the command runs, they are passed on to it.
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sigs)
 			var cmd *exec.Cmd
 			if *mountDir != "" {
 				if *deviceMode {
@@ -54,7 +61,7 @@ pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
 				if err != nil {
 					return e.fail("exec", err)
 				}
-				return e.runChild(cmd)
+				return e.runChild(cmd, sigs)
 			}
 			spec, err := loadSpec(*specFile)
 			if err != nil {
@@ -78,20 +85,24 @@ pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
 			if err != nil {
 				return e.fail("exec", err)
 			}
-			return e.runChild(cmd)
+			return e.runChild(cmd, sigs)
 		}
 	},
 }
 
-// runChild runs cmd on the caller's streams like a shell would: SIGINT and
-// SIGTERM are passed on to it rather than ending pmem2emu, so the fixture
-// is unmounted only after the command is gone. The result is the command's
-// exit status.
-func (e *env) runChild(cmd *exec.Cmd) int {
+// runChild runs cmd on the caller's streams like a shell would: the signals
+// arriving on sigs (SIGINT, SIGTERM) are passed on to it rather than ending
+// pmem2emu, so the fixture is unmounted only after the command is gone. A
+// signal that came before the command started ends the run as that signal
+// would have (128+N). The result is the command's exit status.
+func (e *env) runChild(cmd *exec.Cmd, sigs <-chan os.Signal) int {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stdout, e.stderr
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	select {
+	case sig := <-sigs:
+		fmt.Fprintf(e.stderr, "pmem2emu exec: interrupted (%v) before the command started\n", sig)
+		return 128 + int(sig.(syscall.Signal))
+	default:
+	}
 	if err := cmd.Start(); err != nil {
 		return e.fail("exec", err)
 	}

@@ -5,10 +5,10 @@ GO       ?= go
 BIN      := bin/pmem2emu
 PKGS     := ./pmem2/... ./fusefs/... ./emulate/... ./cmd/... ./internal/...
 FUZZTIME ?= 10s
-# Debian packages the tests need, and the file each one provides.
+# Debian packages the tests need (scripts/deps.sh installs the missing ones).
 APT_PKGS := gcc libpmem2-dev daxctl ndctl fuse3
 
-.PHONY: all build check test deps unit integration conformance stress stress-short bench fuzz lint clean
+.PHONY: all build check test deps unit integration conformance reliability stress stress-short bench fuzz lint clean
 
 all: build
 
@@ -19,8 +19,9 @@ build:
 check: build
 	./$(BIN) check
 
-# Everything: dependencies, static checks, unit, end-to-end, conformance against the C libpmem2, short stress.
-test: deps lint unit integration conformance stress-short
+# Everything: dependencies, static checks, unit, end-to-end, conformance against the C libpmem2,
+# crash and security tests, short stress.
+test: deps lint unit integration conformance reliability stress-short
 
 deps:
 	@./scripts/deps.sh $(APT_PKGS)
@@ -34,20 +35,27 @@ integration: build
 conformance: deps
 	$(GO) test -count=1 -v -run 'TestConformance' ./integration/conformance/ 2>&1 | tee conformance.log | grep -v '^=== RUN' ; test $${PIPESTATUS[0]} -eq 0
 
+# Kills, interrupts, panics and a full disk (crash/), device mode, mount options, mount points,
+# hostile sysfs and descriptors (security/). Root only.
+reliability: build
+	$(GO) test -race -count=1 ./integration/crash/ ./integration/security/
+
+# 64 goroutines against one fixture while faults and sysfs contents flip; prints calls/s and the
+# error budget (0 unexpected results).
 stress:
-	$(GO) test -race -count=1 -run 'TestStress' -timeout 30m ./integration/stress/ -stress.duration=60s
+	$(GO) test -race -count=1 -v -run 'TestStress' -timeout 30m ./integration/stress/ -stress.duration=60s 2>&1 | grep -v '^=== RUN'; test $${PIPESTATUS[0]} -eq 0
 
 stress-short:
-	$(GO) test -race -count=1 -run 'TestStress' ./integration/stress/ -stress.duration=5s
+	$(GO) test -race -count=1 -v -run 'TestStress' ./integration/stress/ -stress.duration=5s 2>&1 | grep -v '^=== RUN'; test $${PIPESTATUS[0]} -eq 0
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./pmem2/ ./fusefs/ ./integration/... | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./pmem2/ ./fusefs/ ./emulate/... ./integration/bench/ | tee bench.txt
 
 fuzz:
 	@./scripts/fuzz.sh $(FUZZTIME)
 
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 

@@ -77,13 +77,19 @@
 // zero, 1:7 full, 1:8 random, 1:9 urandom), so a device node can be opened,
 // and even mapped, while a fixture can never reach a real disk.
 //
-// Mount refuses /, /sys, /dev, /proc, a missing directory, a non-directory,
-// a directory a live mount of ours serves, and a non-empty directory unless
-// Options.Force. Close is idempotent, unmounts (lazily if busy) and waits
-// for the serving goroutines, aborting the connection if it outlives a few
-// seconds, so it never hangs. A server killed with SIGKILL leaves a mount
-// whose every access fails with ENOTCONN: Stale finds such mounts, and
-// CleanStale, Unmount and a new Mount on the same directory detach them.
+// Mount refuses /, /sys, /dev, /proc and everything below them, a missing
+// directory, a non-directory, a directory a live mount of ours serves, and
+// a non-empty directory unless Options.Force. Close is idempotent, unmounts
+// (lazily if busy) and waits for the serving goroutines, aborting the
+// connection if it outlives a few seconds, so it never hangs.
+//
+// A process that dies without Close — SIGKILL, os.Exit, a test timeout —
+// is cleaned up after by its reaper, a copy of the program started with the
+// first Mount that aborts the dead process's connections and detaches its
+// mounts (see reaper.go; PMEM2EMU_REAPER=off disables it). Without a
+// reaper, such a mount stays stale, every access failing with ENOTCONN:
+// Stale finds such mounts, and CleanStale, Unmount and a new Mount on the
+// same directory detach them.
 //
 // Serving and calling from one process works (tests do it); while a mount
 // is live, a goroutine waits on a ticker so that a garbage collection can

@@ -65,6 +65,8 @@ func TestMountRefusesDangerousOrUnusableDirectories(t *testing.T) {
 		{"/sys is refused", "/sys", "system directory"},
 		{"/dev is refused", "/dev/", "system directory"},
 		{"/proc is refused", "/proc", "system directory"},
+		{"an empty directory below /dev is refused", "/dev/shm", "system directory"},
+		{"a directory below /sys is refused", "/sys/kernel", "system directory"},
 		{"a symlink to /proc is refused", toProc, "system directory"},
 		{"a missing directory is refused", filepath.Join(tmp, "missing"), "does not exist"},
 		{"a file is refused", file, "not a directory"},

@@ -8,18 +8,31 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
-// refused are directories a test fixture must never cover.
-var refused = map[string]bool{"/": true, "/sys": true, "/dev": true, "/proc": true}
+// refused reports whether dir is one a test fixture must never cover: /,
+// or /sys, /dev, /proc or anything below them (an empty /dev/shm is as
+// much the system's as /dev).
+func refused(dir string) bool {
+	if dir == "/" {
+		return true
+	}
+	for _, sys := range []string{"/sys", "/dev", "/proc"} {
+		if dir == sys || strings.HasPrefix(dir, sys+"/") {
+			return true
+		}
+	}
+	return false
+}
 
 func refuse(dir, format string, args ...any) error {
 	return &fs.PathError{Op: "mount", Path: dir, Err: fmt.Errorf("%w: "+format, append([]any{ErrMountpoint}, args...)...)}
 }
 
 // prepareMountpoint resolves dir and checks it can be mounted on: an
-// existing directory, not /, /sys, /dev or /proc, not in use by a live
+// existing directory, not /, nor /sys, /dev, /proc or below, not in use by a live
 // mount of ours, and empty unless force. A stale mount of ours on dir (its
 // server killed) is detached first, so the next run recovers by itself.
 func prepareMountpoint(dir string, force bool) (string, error) {
@@ -27,7 +40,7 @@ func prepareMountpoint(dir string, force bool) (string, error) {
 	if err != nil {
 		return "", &fs.PathError{Op: "mount", Path: dir, Err: err}
 	}
-	if refused[abs] {
+	if refused(abs) {
 		return "", refuse(dir, "%s is a system directory", abs)
 	}
 	// Resolve the parent only: the last component may be a dead mount,
@@ -59,7 +72,7 @@ func prepareMountpoint(dir string, force bool) (string, error) {
 	} else if err != nil {
 		return "", refuse(dir, "%v", err)
 	}
-	if refused[mnt] {
+	if refused(mnt) {
 		return "", refuse(dir, "%s is a system directory", mnt)
 	}
 	if isOurMount(mnt) { // reached through a symlink

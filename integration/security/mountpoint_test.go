@@ -39,6 +39,8 @@ var mountpointCases = []mountAttempt{
 	{Name: "/dev is refused", Dir: "/dev", Reason: "system directory"},
 	{Name: "/proc is refused", Dir: "/proc", Reason: "system directory"},
 	{Name: "/sys/ with a trailing slash is refused", Dir: "/sys/", Reason: "system directory"},
+	{Name: "an empty directory below /dev is refused", Dir: "/dev/shm", Reason: "system directory"},
+	{Name: "a directory below /proc is refused", Dir: "/proc/sys", Reason: "system directory"},
 	{Name: "/dev reached through .. is refused", Dir: "/dev/shm/..", Reason: "system directory"},
 	{Name: "/proc reached through a symlink is refused", Dir: "{tmp}/to-proc", Reason: "system directory"},
 	{Name: "/ reached through a symlink is refused", Dir: "{tmp}/to-root", Reason: "system directory"},

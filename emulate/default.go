@@ -58,9 +58,13 @@ import (
 //	     two) hex, "\n" required (else INVALID_ALIGNMENT_FORMAT), overflow
 //	     -ERANGE, a final value not a power of two INVALID_ALIGNMENT_VALUE.
 //	(4)  No dax_region/align above the device: the alignment is 0, not a
-//	     power of two; the C library would crash in libndctl, where pmem2
-//	     (by its documented choice) returns DAX_REGION_NOT_FOUND for Size.
-//	(5)  A failing read of a sysfs attribute returns -errno.
+//	     power of two, and pmem2 (by its documented choice) returns
+//	     DAX_REGION_NOT_FOUND for Size. The C library reads the nd_dax
+//	     instead: it succeeds on dax3.0 and crashes in libndctl on dax4.0,
+//	     which has no NVDIMM bus.
+//	(5)  A failing read of a sysfs attribute returns -errno. (libdaxctl drops
+//	     such a device, and the C library then crashes in libndctl, as it does
+//	     for (7) and for dax4.0.)
 //	(6)  realpath(sys/dev/char/M:m/subsystem) ends in "mem", not "dax".
 //	(7)  Reading a directory fails with EISDIR, returned as -errno.
 //	(8)  Only character devices can be Device DAX; a block device is an

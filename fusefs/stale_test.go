@@ -1,14 +1,12 @@
 package fusefs_test
 
 import (
-	"bufio"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -21,32 +19,15 @@ import (
 // child's environment: serveEnv+"="+dir is the default mode.
 func serveInChild(t *testing.T, dir string, env ...string) *exec.Cmd {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(env) == 0 {
 		env = []string{serveEnv + "=" + dir}
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startChild(t, env, "ready")
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
 		fusefs.Unmount(dir) // in case the test failed half-way
 	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if strings.TrimSpace(line) != "ready" {
-		t.Fatalf("child: %q, %v", line, err)
-	}
 	return cmd
 }
 

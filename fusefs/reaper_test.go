@@ -42,15 +42,18 @@ func startChild(t *testing.T, env []string, says ...string) *exec.Cmd {
 	return cmd
 }
 
-// exited waits up to d for cmd to end.
-func exited(cmd *exec.Cmd, d time.Duration) bool {
+// waiter waits for cmd in the background; the function it returns
+// reports whether cmd has ended within d (and may be called again).
+func waiter(cmd *exec.Cmd) func(d time.Duration) bool {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
+	return func(d time.Duration) bool {
+		select {
+		case <-done:
+			return true
+		case <-time.After(d):
+			return false
+		}
 	}
 }
 
@@ -116,7 +119,7 @@ func TestReaper(t *testing.T) {
 		cmd := startChild(t, []string{stuckEnv + "=" + dir}, "ready", "calling")
 		time.Sleep(300 * time.Millisecond) // the stat reaches the server and waits in its delay
 		cmd.Process.Signal(syscall.SIGKILL)
-		if !exited(cmd, 10*time.Second) {
+		if !waiter(cmd)(10 * time.Second) {
 			abortByHand(t, dir)
 			t.Fatal("the killed server did not die within 10 s")
 		}
@@ -131,12 +134,13 @@ func TestReaper(t *testing.T) {
 		cmd := startChild(t, []string{stuckEnv + "=" + dir, "PMEM2EMU_REAPER=off"}, "ready", "calling")
 		time.Sleep(300 * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
-		hung := !exited(cmd, 2*time.Second)
+		ended := waiter(cmd)
+		hung := !ended(2 * time.Second)
 		abortByHand(t, dir)
 		if !hung {
 			t.Fatal("the killed server died on its own: the case above proves nothing")
 		}
-		if !exited(cmd, 10*time.Second) {
+		if !ended(10 * time.Second) {
 			t.Fatal("aborting the connection did not free the process")
 		}
 	})

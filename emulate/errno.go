@@ -1,24 +1,15 @@
 package emulate
 
 import (
-	"sync"
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
-var errnoByName = sync.OnceValue(func() map[string]syscall.Errno {
-	m := make(map[string]syscall.Errno)
-	for e := syscall.Errno(1); e < 4096; e++ {
-		if n := unix.ErrnoName(e); n != "" {
-			m[n] = e
-		}
-	}
-	return m
-})
-
-// parseErrno reads an errno name as the kernel headers spell it ("EIO").
+// parseErrno reads an errno name exactly as the kernel headers spell it
+// ("EIO"). A spec accepts nothing looser than that canonical name — not
+// the numbers, lower case or aliases fusefs.ParseErrno also takes.
 func parseErrno(name string) (syscall.Errno, bool) {
-	e, ok := errnoByName()[name]
-	return e, ok
+	e, err := fusefs.ParseErrno(name)
+	return e, err == nil && fusefs.ErrnoName(e) == name
 }

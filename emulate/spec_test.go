@@ -181,6 +181,8 @@ func TestEveryInvalidSpecIsRejectedNamingLocationAndRule(t *testing.T) {
 		{"a device with a subsystem needs a plain name", `{"nodes": [{"path": "dev/z z", "type": "char", "subsystem": "mem"}]}`, "nodes[0].path", "bad-device-name"},
 		{"an unknown fault op is rejected", `{"faults": [{"path": "sys/**", "op": "mmap", "errno": "EIO"}]}`, "faults[0].op", "unknown-op"},
 		{"an unknown fault errno is rejected", `{"faults": [{"path": "sys/**", "op": "read", "errno": "EBROKEN"}]}`, "faults[0].errno", "unknown-errno"},
+		{"an errno in lower case is rejected", `{"faults": [{"path": "sys/**", "op": "read", "errno": "eio"}]}`, "faults[0].errno", "unknown-errno"},
+		{"an errno given as a number is rejected", `{"faults": [{"path": "sys/**", "op": "read", "errno": "5"}]}`, "faults[0].errno", "unknown-errno"},
 		{"an unknown open_errno is rejected", `{"nodes": [{"path": "f", "type": "file", "expect": {"w": {"open_errno": "EWHAT"}}}]}`, "nodes[0].expect.w.open_errno", "unknown-errno"},
 		{"short applies to read and write only", `{"faults": [{"path": "sys/**", "op": "getattr", "short": 1}]}`, "faults[0].short", "short-not-read-write"},
 		{"a fault fails or runs short, not both", `{"faults": [{"path": "sys/**", "op": "read", "short": 1, "errno": "EIO"}]}`, "faults[0].short", "errno-and-short"},

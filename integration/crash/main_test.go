@@ -10,13 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/integration/internal/clibin"
 )
 
 var iterations = flag.Int("crash.iterations", 50, "how many times each kill test kills a server")
@@ -46,19 +47,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "crash: making / private in the test's mount namespace: %v\n", err)
 		os.Exit(1)
 	}
-	dir, err := os.MkdirTemp("", "pmem2emu-crash-bin-")
+	b, remove, err := clibin.Build()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "crash:", err)
 		os.Exit(1)
 	}
-	bin = filepath.Join(dir, "pmem2emu")
-	if err := build(bin); err != nil {
-		fmt.Fprintln(os.Stderr, "crash:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	bin = b
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 
@@ -88,19 +84,6 @@ func reexecInNamespace() int {
 	}
 	fmt.Fprintln(os.Stderr, "crash: running the tests in a mount namespace:", err)
 	return 1
-}
-
-// build compiles cmd/pmem2emu into out.
-func build(out string) error {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goTool, "build", "-o", out, "github.com/pmem2emu/pmem2emu/cmd/pmem2emu")
-	if o, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build cmd/pmem2emu: %v\n%s", err, o)
-	}
-	return nil
 }
 
 // server is a running `pmem2emu mount`.

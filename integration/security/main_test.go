@@ -7,13 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/integration/internal/clibin"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/pmem2"
@@ -50,33 +51,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "security: these tests need root (device mode, uid switches, mount namespaces): run them as root")
 		os.Exit(1)
 	}
-	dir, err := os.MkdirTemp("", "pmem2emu-security-bin-")
+	b, remove, err := clibin.Build()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "security:", err)
 		os.Exit(1)
 	}
-	bin = filepath.Join(dir, "pmem2emu")
-	if err := build(bin); err != nil {
-		fmt.Fprintln(os.Stderr, "security:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	bin = b
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
-}
-
-// build compiles cmd/pmem2emu into out.
-func build(out string) error {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goTool, "build", "-o", out, "github.com/pmem2emu/pmem2emu/cmd/pmem2emu")
-	if o, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build cmd/pmem2emu: %v\n%s", err, o)
-	}
-	return nil
 }
 
 // runHelper runs the named helper in a child test binary, with extra

@@ -1,36 +1,34 @@
 package fusefs
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// errnoByName maps every errno name the kernel headers define to its value,
-// plus the aliases that share a number with another name.
-var errnoByName = sync.OnceValue(func() map[string]syscall.Errno {
-	m := map[string]syscall.Errno{
-		"EWOULDBLOCK": syscall.EAGAIN,
-		"EDEADLOCK":   syscall.EDEADLK,
-		"ENOTSUP":     syscall.EOPNOTSUPP,
-	}
-	for e := syscall.Errno(1); e < 4096; e++ {
-		if n := unix.ErrnoName(e); n != "" {
-			m[n] = e
-		}
-	}
-	return m
-})
+// aliases are the errno names the kernel headers give a number beside the
+// one x/sys/unix's table, the one errno table there is, knows it by.
+var aliases = map[string]syscall.Errno{
+	"EWOULDBLOCK": syscall.EAGAIN,
+	"EDEADLOCK":   syscall.EDEADLK,
+	"ENOTSUP":     syscall.EOPNOTSUPP,
+}
 
 // ParseErrno reads an errno by name as the kernel headers spell it ("EIO",
 // "ENOTCONN"; case does not matter) or by number ("5").
 func ParseErrno(name string) (syscall.Errno, error) {
-	if e, ok := errnoByName()[strings.ToUpper(name)]; ok {
+	upper := strings.ToUpper(name)
+	if e, ok := aliases[upper]; ok {
 		return e, nil
+	}
+	for e := syscall.Errno(1); e < 4096 && upper != ""; e++ {
+		if unix.ErrnoName(e) == upper {
+			return e, nil
+		}
 	}
 	if n, err := strconv.Atoi(name); err == nil && n > 0 && n < 4096 {
 		return syscall.Errno(n), nil
@@ -39,10 +37,7 @@ func ParseErrno(name string) (syscall.Errno, error) {
 }
 
 // ErrnoName is the name of e as the kernel headers spell it ("EIO"), or its
-// number when it has none.
+// number when it has none: every errno name shown above this package.
 func ErrnoName(e syscall.Errno) string {
-	if n := unix.ErrnoName(e); n != "" {
-		return n
-	}
-	return strconv.Itoa(int(e))
+	return cmp.Or(unix.ErrnoName(e), strconv.Itoa(int(e)))
 }

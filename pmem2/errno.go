@@ -1,24 +1,20 @@
 package pmem2
 
 import (
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// errnoName is "ENOENT" for syscall.ENOENT, "" when the errno has no name.
-func errnoName(e syscall.Errno) string { return unix.ErrnoName(e) }
-
-var errnoByName = sync.OnceValue(func() map[string]syscall.Errno {
-	m := make(map[string]syscall.Errno)
-	for e := syscall.Errno(1); e < 4096; e++ {
-		if n := unix.ErrnoName(e); n != "" {
-			m[n] = e
+// errnoValue is the errno named name ("EIO"), 0 when there is none.
+// x/sys/unix holds the one errno table there is: unix.ErrnoName reads it
+// one way (Code.Name), this reads it the other, rarely enough (ParseCode)
+// to need no map of its own.
+func errnoValue(name string) syscall.Errno {
+	for e := syscall.Errno(1); e < 4096 && name != ""; e++ {
+		if unix.ErrnoName(e) == name {
+			return e
 		}
 	}
-	return m
-})
-
-// errnoValue is the errno named name ("EIO"), 0 when there is none.
-func errnoValue(name string) syscall.Errno { return errnoByName()[name] }
+	return 0
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Code is a libpmem2 return code: one of the PMEM2_E_* values (-100000 …
@@ -117,7 +119,7 @@ func (c Code) Name() string {
 		return "0"
 	}
 	if c < 0 && c > -4096 {
-		if n := errnoName(syscall.Errno(-c)); n != "" {
+		if n := unix.ErrnoName(syscall.Errno(-c)); n != "" {
 			return "-" + n
 		}
 	}

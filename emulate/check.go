@@ -1,7 +1,9 @@
 package emulate
 
 import (
+	"cmp"
 	"fmt"
+	"reflect"
 	"strings"
 	"syscall"
 
@@ -24,20 +26,14 @@ const (
 // Modes lists the open modes in check order.
 func Modes() []OpenMode { return []OpenMode{ModeR, ModeW, ModeRW, ModePath} }
 
+// modeAccess is each mode's access mode.
+var modeAccess = map[OpenMode]int{ModeR: unix.O_RDONLY, ModeW: unix.O_WRONLY, ModeRW: unix.O_RDWR, ModePath: unix.O_PATH}
+
 // Flags are the open(2) flags of the mode: its access mode with O_NONBLOCK
 // (a FIFO must not block the checker) and O_CLOEXEC.
 func (m OpenMode) Flags() (int, error) {
-	var acc int
-	switch m {
-	case ModeR:
-		acc = unix.O_RDONLY
-	case ModeW:
-		acc = unix.O_WRONLY
-	case ModeRW:
-		acc = unix.O_RDWR
-	case ModePath:
-		acc = unix.O_PATH
-	default:
+	acc, ok := modeAccess[m]
+	if !ok {
 		return 0, fmt.Errorf("emulate: unknown open mode %q (want r, w, rw or path)", string(m))
 	}
 	return acc | unix.O_NONBLOCK | unix.O_CLOEXEC, nil
@@ -143,7 +139,7 @@ func (s *Spec) touchesNode(p string) bool {
 	}
 	for _, f := range s.Faults {
 		for _, a := range append(ancestors(p), p) {
-			if faultMatches(f.Path, a) {
+			if fusefs.MatchPath(f.Path, a) {
 				return true
 			}
 		}
@@ -164,16 +160,13 @@ func (s *Spec) touchesAny(paths []string) bool {
 	}
 	for _, f := range s.Faults {
 		for _, p := range paths {
-			if faultMatches(f.Path, p) {
+			if fusefs.MatchPath(f.Path, p) {
 				return true
 			}
 		}
 	}
 	return false
 }
-
-// faultMatches is fusefs's fault path rule.
-func faultMatches(pattern, p string) bool { return fusefs.MatchPath(pattern, p) }
 
 // Result is what a checker observed for one node and mode. OpenErrno is 0
 // when the open succeeded; the codes are pmem2.CodeOf values, exactly what
@@ -188,88 +181,102 @@ type Result struct {
 	AlignmentRC pmem2.Code
 }
 
+// fields are the pmem2 calls a check compares after SourceFromFD, each
+// with its value and its code, in the order results show them. Result and
+// Outcome lines, their mismatches and probe's JSON all walk this list, so
+// a new call is one entry here beside its members in Outcome and Result.
+var fields = []struct {
+	name string                                     // "size": shown as "size N" and "size_rc CODE"
+	want func(*Outcome) (value any, rc *pmem2.Code) // value nil: not expected
+	got  func(*Result) (value any, rc pmem2.Code)
+}{
+	{"size",
+		func(o *Outcome) (any, *pmem2.Code) { return orNil(o.Size), o.SizeRC },
+		func(r *Result) (any, pmem2.Code) { return r.Size, r.SizeRC }},
+	{"alignment",
+		func(o *Outcome) (any, *pmem2.Code) { return orNil(o.Alignment), o.AlignmentRC },
+		func(r *Result) (any, pmem2.Code) { return r.Alignment, r.AlignmentRC }},
+}
+
+// orNil is *p, or an untyped nil for a nil p.
+func orNil[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
 // Mismatches compares a result with the outcome and describes each
 // difference; none means the check passed.
 func (o *Outcome) Mismatches(r Result) []string {
-	var out []string
+	gotOpen := cmp.Or(r.Line().Open, "success")
 	if o.OpenErrno != "" {
-		want, _ := parseErrno(o.OpenErrno)
-		if r.OpenErrno != want {
-			out = append(out, fmt.Sprintf("open: want %s, got %s", o.OpenErrno, openText(r.OpenErrno)))
+		if want, _ := parseErrno(o.OpenErrno); r.OpenErrno != want {
+			return []string{fmt.Sprintf("open: want %s, got %s", o.OpenErrno, gotOpen)}
 		}
-		return out
+		return nil
 	}
 	if r.OpenErrno != 0 {
-		return append(out, "open: want success, got "+openText(r.OpenErrno))
+		return []string{"open: want success, got " + gotOpen}
 	}
+	var out []string
 	if o.FromFD != nil && *o.FromFD != r.FromFD {
 		out = append(out, fmt.Sprintf("from_fd: want %s, got %s", o.FromFD.Name(), r.FromFD.Name()))
 	}
 	if r.FromFD != 0 {
-		if o.Size != nil || o.SizeRC != nil || o.Alignment != nil || o.AlignmentRC != nil {
-			if o.FromFD == nil {
-				out = append(out, "from_fd: want 0, got "+r.FromFD.Name())
-			}
+		if o.FromFD == nil && len(o.Line().Fields) > 0 {
+			out = append(out, "from_fd: want 0, got "+r.FromFD.Name())
 		}
 		return out
 	}
-	if o.SizeRC != nil && *o.SizeRC != r.SizeRC {
-		out = append(out, fmt.Sprintf("size_rc: want %s, got %s", o.SizeRC.Name(), r.SizeRC.Name()))
-	}
-	if o.Size != nil {
-		switch {
-		case r.SizeRC != 0 && o.SizeRC == nil:
-			out = append(out, fmt.Sprintf("size: want %d, got %s", *o.Size, r.SizeRC.Name()))
-		case r.SizeRC == 0 && r.Size != *o.Size:
-			out = append(out, fmt.Sprintf("size: want %d, got %d", *o.Size, r.Size))
+	for _, f := range fields {
+		wantV, wantRC := f.want(o)
+		gotV, gotRC := f.got(&r)
+		if wantRC != nil && *wantRC != gotRC {
+			out = append(out, fmt.Sprintf("%s_rc: want %s, got %s", f.name, wantRC.Name(), gotRC.Name()))
 		}
-	}
-	if o.AlignmentRC != nil && *o.AlignmentRC != r.AlignmentRC {
-		out = append(out, fmt.Sprintf("alignment_rc: want %s, got %s", o.AlignmentRC.Name(), r.AlignmentRC.Name()))
-	}
-	if o.Alignment != nil {
 		switch {
-		case r.AlignmentRC != 0 && o.AlignmentRC == nil:
-			out = append(out, fmt.Sprintf("alignment: want %d, got %s", *o.Alignment, r.AlignmentRC.Name()))
-		case r.AlignmentRC == 0 && r.Alignment != *o.Alignment:
-			out = append(out, fmt.Sprintf("alignment: want %d, got %d", *o.Alignment, r.Alignment))
+		case wantV == nil:
+		case gotRC != 0 && wantRC == nil:
+			out = append(out, fmt.Sprintf("%s: want %v, got %s", f.name, wantV, gotRC.Name()))
+		case gotRC == 0 && !reflect.DeepEqual(gotV, wantV):
+			out = append(out, fmt.Sprintf("%s: want %v, got %v", f.name, wantV, gotV))
 		}
 	}
 	return out
 }
 
-func openText(e syscall.Errno) string {
-	if e == 0 {
-		return "success"
-	}
-	if n := unix.ErrnoName(e); n != "" {
-		return n
-	}
-	return fmt.Sprintf("errno %d", int(e))
+// Line is a result as every table of the project shows it, expected or
+// observed, from Go or from C: "open EACCES" when the open fails, else its
+// fields in order, each as "name value" and, when the code says more than
+// the value, "name_rc CODE": "from_fd 0, size 1073741824, alignment
+// 2097152", "from_fd 0, size_rc -ERANGE, alignment 2097152". An open with
+// nothing else to show is "open ok".
+type Line struct {
+	Open   string // the errno name of a failed open(2); "" when it succeeded
+	Fields []Field
 }
 
-// String renders the outcome for a table: "open EACCES", or the expected
-// fields ("from_fd 0, size 1073741824, alignment 2097152"); "open ok" when
-// only a successful open is expected.
-func (o *Outcome) String() string {
-	if o.OpenErrno != "" {
-		return "open " + o.OpenErrno
+// Field is one value of a Line: "from_fd" with its code as the value, or a
+// call such as "size" with its value, its code or both.
+type Field struct {
+	Name  string
+	Value any         // nil when not shown; a pmem2.Code shows its name
+	RC    *pmem2.Code // nil when not shown; a 0 beside a value is not shown
+}
+
+func (l Line) String() string {
+	if l.Open != "" {
+		return "open " + l.Open
 	}
 	var parts []string
-	if o.FromFD != nil {
-		parts = append(parts, "from_fd "+o.FromFD.Name())
-	}
-	if o.Size != nil {
-		parts = append(parts, "size "+utoa(*o.Size))
-	}
-	if o.SizeRC != nil {
-		parts = append(parts, "size_rc "+o.SizeRC.Name())
-	}
-	if o.Alignment != nil {
-		parts = append(parts, "alignment "+utoa(*o.Alignment))
-	}
-	if o.AlignmentRC != nil {
-		parts = append(parts, "alignment_rc "+o.AlignmentRC.Name())
+	for _, f := range l.Fields {
+		if f.Value != nil {
+			parts = append(parts, f.Name+" "+valueText(f.Value))
+		}
+		if f.RC != nil && (*f.RC != 0 || f.Value == nil) {
+			parts = append(parts, f.Name+"_rc "+f.RC.Name())
+		}
 	}
 	if len(parts) == 0 {
 		return "open ok"
@@ -277,23 +284,52 @@ func (o *Outcome) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// String renders a result in the same words as Outcome.String.
-func (r Result) String() string {
-	if r.OpenErrno != 0 {
-		return "open " + openText(r.OpenErrno)
+func valueText(v any) string {
+	if c, ok := v.(pmem2.Code); ok {
+		return c.Name()
 	}
-	parts := []string{"from_fd " + r.FromFD.Name()}
-	if r.FromFD == 0 {
-		if r.SizeRC == 0 {
-			parts = append(parts, "size "+utoa(r.Size))
-		} else {
-			parts = append(parts, "size_rc "+r.SizeRC.Name())
-		}
-		if r.AlignmentRC == 0 {
-			parts = append(parts, "alignment "+utoa(r.Alignment))
-		} else {
-			parts = append(parts, "alignment_rc "+r.AlignmentRC.Name())
-		}
-	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprint(v)
 }
+
+// Line is what the outcome expects, field by field.
+func (o *Outcome) Line() Line {
+	if o.OpenErrno != "" {
+		return Line{Open: o.OpenErrno}
+	}
+	var l Line
+	if o.FromFD != nil {
+		l.Fields = append(l.Fields, Field{Name: "from_fd", Value: *o.FromFD})
+	}
+	for _, f := range fields {
+		if v, rc := f.want(o); v != nil || rc != nil {
+			l.Fields = append(l.Fields, Field{Name: f.name, Value: v, RC: rc})
+		}
+	}
+	return l
+}
+
+// Line is what was observed: the open's errno, or from_fd and, when it is
+// 0, every call with its code and, when that is 0, its value.
+func (r Result) Line() Line {
+	if r.OpenErrno != 0 {
+		return Line{Open: fusefs.ErrnoName(r.OpenErrno)}
+	}
+	l := Line{Fields: []Field{{Name: "from_fd", Value: r.FromFD}}}
+	if r.FromFD != 0 {
+		return l
+	}
+	for _, f := range fields {
+		v, rc := f.got(&r)
+		if rc != 0 {
+			v = nil
+		}
+		l.Fields = append(l.Fields, Field{Name: f.name, Value: v, RC: &rc})
+	}
+	return l
+}
+
+// String renders the outcome as its Line.
+func (o *Outcome) String() string { return o.Line().String() }
+
+// String renders the result as its Line.
+func (r Result) String() string { return r.Line().String() }

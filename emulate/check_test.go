@@ -1,6 +1,7 @@
 package emulate_test
 
 import (
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,6 +111,10 @@ func TestMismatchesNameEachDifference(t *testing.T) {
 		{"a wrong open errno is named", emulate.Outcome{OpenErrno: "ENXIO"}, emulate.Result{OpenErrno: syscall.EACCES}, []string{"open: want ENXIO, got EACCES"}},
 		{"codes are compared", emulate.Outcome{SizeRC: new(pmem2.ErrInvalidSizeFormat)}, emulate.Result{SizeRC: -34}, []string{"size_rc: want PMEM2_E_INVALID_SIZE_FORMAT, got -ERANGE"}},
 		{"an empty outcome only wants the open", emulate.Outcome{}, emulate.Result{FromFD: -5}, nil},
+		{"a value wants a source even when from_fd is not given", emulate.Outcome{Size: new(uint64(100))}, emulate.Result{FromFD: pmem2.ErrInvalidFileType},
+			[]string{"from_fd: want 0, got PMEM2_E_INVALID_FILE_TYPE"}},
+		{"an expected code and its value are both compared", emulate.Outcome{AlignmentRC: new(pmem2.Code(0)), Alignment: new(uint64(4096))},
+			emulate.Result{AlignmentRC: -5}, []string{"alignment_rc: want 0, got -EIO"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,5 +135,41 @@ func TestOpenModesHaveTheirFlags(t *testing.T) {
 	}
 	if _, err := emulate.OpenMode("x").Flags(); err == nil {
 		t.Error("unknown mode accepted")
+	}
+}
+
+func TestLinesReadAsTheCheckTable(t *testing.T) {
+	tests := []struct {
+		name string
+		line fmt.Stringer
+		want string
+	}{
+		{"an expected failing open is its errno", &emulate.Outcome{OpenErrno: "EACCES"}, "open EACCES"},
+		{"an observed failing open is its errno", emulate.Result{OpenErrno: syscall.ENXIO}, "open ENXIO"},
+		{"an outcome with nothing but the open", &emulate.Outcome{}, "open ok"},
+		{"an expected source lists its values",
+			&emulate.Outcome{FromFD: new(pmem2.Code(0)), Size: new(uint64(1 << 30)), Alignment: new(uint64(2 << 20))},
+			"from_fd 0, size 1073741824, alignment 2097152"},
+		{"an observed source lists its values", emulate.Result{Size: 1 << 30, Alignment: 2 << 20},
+			"from_fd 0, size 1073741824, alignment 2097152"},
+		{"an expected failing call shows its code",
+			&emulate.Outcome{FromFD: new(pmem2.Code(0)), SizeRC: new(pmem2.Code(-34)), Alignment: new(uint64(2 << 20))},
+			"from_fd 0, size_rc -ERANGE, alignment 2097152"},
+		{"an observed failing call shows its code, not its value", emulate.Result{Size: 7, SizeRC: -34, Alignment: 2 << 20},
+			"from_fd 0, size_rc -ERANGE, alignment 2097152"},
+		{"a code of 0 beside its value goes without saying", &emulate.Outcome{Size: new(uint64(5)), SizeRC: new(pmem2.Code(0))}, "size 5"},
+		{"a code of 0 alone is shown", &emulate.Outcome{AlignmentRC: new(pmem2.Code(0))}, "alignment_rc 0"},
+		{"an observed failing from_fd hides the calls", emulate.Result{FromFD: pmem2.ErrInvalidFileType, SizeRC: -5},
+			"from_fd PMEM2_E_INVALID_FILE_TYPE"},
+		{"a line shows any value as written",
+			emulate.Line{Fields: []emulate.Field{{Name: "from_fd", Value: pmem2.Code(0)}, {Name: "size", Value: "SIGSEGV"}, {Name: "alignment", Value: "-"}}},
+			"from_fd 0, size SIGSEGV, alignment -"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.line.String(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -40,7 +40,7 @@ pmem2emu probe --sysfs /tmp/pmem/sys --mode path --json /tmp/pmem/dev/dax0.0`,
 			}
 			enc := json.NewEncoder(e.stdout)
 			for _, p := range args {
-				r, err := probe.Run(p, *mode, pmem2.WithSysfsRoot(*sysfs))
+				r, err := probe.Run(p, emulate.OpenMode(*mode), pmem2.WithSysfsRoot(*sysfs))
 				if err != nil {
 					return e.fail("probe", err)
 				}

@@ -3,13 +3,13 @@ package conformance
 import (
 	"errors"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -59,7 +59,7 @@ type observed struct {
 
 func (o observed) String() string {
 	if o.open != 0 {
-		return "open " + strings.TrimPrefix(pmem2.Code(-int(o.open)).Name(), "-")
+		return "open " + fusefs.ErrnoName(o.open)
 	}
 	if o.fromFD.crash != 0 {
 		return "from_fd " + o.fromFD.String()
@@ -118,7 +118,7 @@ func cSide(t *testing.T, f *emulate.Fixture, probe, path string, mode emulate.Op
 	if steps {
 		first = []cref.Step{cref.StepSize}
 	}
-	r := cref.MustRun(t, f, probe, path, string(mode), first...)
+	r := cref.MustRun(t, f, probe, path, mode, first...)
 	if r.OpenErrno != 0 {
 		o.open = r.OpenErrno
 		return o
@@ -128,7 +128,7 @@ func cSide(t *testing.T, f *emulate.Fixture, probe, path string, mode emulate.Op
 		return o
 	}
 	o.size = fromCref(r, cref.StepSize)
-	r2 := cref.MustRun(t, f, probe, path, string(mode), cref.StepAlignment)
+	r2 := cref.MustRun(t, f, probe, path, mode, cref.StepAlignment)
 	if r2.OpenErrno != 0 || !r2.FromFD.Ran || r2.FromFD.RC != o.fromFD.rc {
 		t.Fatalf("C probe on %s (%s): from_fd %s in the size run, %s in the alignment run", path, mode, r, r2)
 	}

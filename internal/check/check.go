@@ -7,7 +7,6 @@ package check
 
 import (
 	"context"
-	"syscall"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/internal/probe"
@@ -17,16 +16,13 @@ import (
 // Row is one check and its verdict.
 type Row struct {
 	Check emulate.Check
-	// Got is what the library returned, in the probe's JSON form.
+	// Got is what the library returned; Got.Result is in the words of
+	// Check.Expect.
 	Got probe.Result
 	// Mismatches describes each way Got differs from Check.Expect; none
 	// means the check passed.
 	Mismatches []string
 }
-
-// Observed is Got in the words of emulate's outcomes, for comparison and
-// display beside the expectation.
-func (r Row) Observed() emulate.Result { return observed(r.Got) }
 
 // Pass reports whether the library returned what the check expects.
 func (r Row) Pass() bool { return len(r.Mismatches) == 0 }
@@ -45,11 +41,11 @@ func Run(ctx context.Context, f *emulate.Fixture, checks []emulate.Check) (Repor
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		got, err := probe.Run(f.Path(c.Path), string(c.Mode), pmem2.WithSysfsRoot(f.Sysfs()))
+		got, err := probe.Run(f.Path(c.Path), c.Mode, pmem2.WithSysfsRoot(f.Sysfs()))
 		if err != nil {
 			return rep, err
 		}
-		row := Row{Check: c, Got: got, Mismatches: c.Expect.Mismatches(observed(got))}
+		row := Row{Check: c, Got: got, Mismatches: c.Expect.Mismatches(got.Result)}
 		if row.Pass() {
 			rep.Passed++
 		} else {
@@ -58,28 +54,4 @@ func Run(ctx context.Context, f *emulate.Fixture, checks []emulate.Check) (Repor
 		rep.Rows = append(rep.Rows, row)
 	}
 	return rep, nil
-}
-
-// observed turns the probe's JSON-shaped result into the form emulate's
-// outcomes compare with.
-func observed(r probe.Result) emulate.Result {
-	var o emulate.Result
-	if r.OpenErrno != nil {
-		o.OpenErrno = syscall.Errno(*r.OpenErrno)
-		return o
-	}
-	o.FromFD = pmem2.Code(*r.FromFD)
-	if r.SizeRC != nil {
-		o.SizeRC = pmem2.Code(*r.SizeRC)
-	}
-	if r.Size != nil {
-		o.Size = *r.Size
-	}
-	if r.AlignmentRC != nil {
-		o.AlignmentRC = pmem2.Code(*r.AlignmentRC)
-	}
-	if r.Alignment != nil {
-		o.Alignment = *r.Alignment
-	}
-	return o
 }

@@ -37,8 +37,8 @@ func TestRun(t *testing.T) {
 		assert.Equal(t, 1, rep.Failed)
 		assert.False(t, rep.Rows[0].Pass())
 		assert.NotEmpty(t, rep.Rows[0].Mismatches)
-		assert.Equal(t, uint64(1<<30), rep.Rows[0].Observed().Size)
-		assert.Equal(t, pmem2.Code(0), rep.Rows[0].Observed().FromFD)
+		assert.Equal(t, uint64(1<<30), rep.Rows[0].Got.Size)
+		assert.Equal(t, pmem2.Code(0), rep.Rows[0].Got.FromFD)
 	})
 
 	t.Run("a cancelled context stops the run with its error", func(t *testing.T) {

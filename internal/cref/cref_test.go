@@ -25,7 +25,7 @@ func TestRunOnTheHost(t *testing.T) {
 	both := []cref.Step{cref.StepSize, cref.StepAlignment}
 
 	t.Run("a regular file has its length as size and the page size as alignment", func(t *testing.T) {
-		for _, mode := range []string{"r", "rw", "path"} {
+		for _, mode := range []emulate.OpenMode{emulate.ModeR, emulate.ModeRW, emulate.ModePath} {
 			r := cref.MustRun(t, nil, probe, file, mode, both...)
 			if !r.Done || r.Signal != 0 || r.FromFD != (cref.Call{Ran: true}) ||
 				r.Size != (cref.Call{Ran: true, Value: 12}) || r.Alignment != (cref.Call{Ran: true, Value: page}) {
@@ -158,9 +158,10 @@ func TestParse(t *testing.T) {
 		{name: "a complete run parses", out: "from_fd 0\nsize 0 12\nalignment 0 4096\ndone\n", steps: both,
 			want: "from_fd 0, size 12, alignment 4096"},
 		{name: "a failing call keeps its code", out: "from_fd 0\nsize -100014 0\ndone\n", steps: []cref.Step{cref.StepSize},
-			want: "from_fd 0, size PMEM2_E_INVALID_SIZE_FORMAT"},
+			want: "from_fd 0, size_rc PMEM2_E_INVALID_SIZE_FORMAT"},
 		{name: "an open failure parses", out: "open_errno 13\ndone\n", want: "open EACCES"},
 		{name: "partial output of a killed probe parses", out: "from_fd 0\n", steps: both, want: "from_fd 0, size -, alignment -"},
+		{name: "no output at all shows that from_fd did not run", out: "", steps: both, want: "from_fd -"},
 		{name: "an unknown line is an error", out: "from_fd 0\nhello\n", bad: true},
 		{name: "a line twice is an error", out: "from_fd 0\nfrom_fd 0\n", bad: true},
 		{name: "a step not asked for is an error", out: "from_fd 0\nsize 0 1\n", steps: []cref.Step{cref.StepAlignment}, bad: true},

@@ -3,11 +3,16 @@ package cref
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -23,11 +28,6 @@ const (
 	StepAlignment Step = "alignment" // pmem2_source_alignment
 )
 
-// Modes lists the open modes the probe knows, as emulate.OpenMode spells
-// them: O_RDONLY, O_WRONLY, O_RDWR (each with O_NONBLOCK|O_CLOEXEC) and
-// O_PATH|O_CLOEXEC.
-func Modes() []string { return []string{"r", "w", "rw", "path"} }
-
 // Call is what one library call returned.
 type Call struct {
 	// Ran is set when the probe printed the call's result.
@@ -39,22 +39,10 @@ type Call struct {
 	Value uint64
 }
 
-// String renders the call for a table: "0", "1073741824",
-// "PMEM2_E_INVALID_SIZE_FORMAT", "-" when it did not run.
-func (c Call) String() string {
-	switch {
-	case !c.Ran:
-		return "-"
-	case c.RC != 0:
-		return c.RC.Name()
-	}
-	return strconv.FormatUint(c.Value, 10)
-}
-
 // Result is what the probe reported for one path and mode.
 type Result struct {
 	Path string
-	Mode string
+	Mode emulate.OpenMode
 	// Steps are the calls asked for after from_fd.
 	Steps []Step
 	// OpenErrno is the errno of a failed open(2); no call ran then.
@@ -87,41 +75,40 @@ func (r *Result) Call(s Step) Call {
 	return Call{}
 }
 
-// String renders the result for a table: "open EACCES", "from_fd
-// PMEM2_E_INVALID_FILE_TYPE", "from_fd 0, size 1073741824, alignment
-// SIGSEGV".
+// String renders the result as an emulate.Line, in the words of the check
+// table, with the signal in place of the call it killed and "-" for a call
+// that did not run: "open EACCES", "from_fd PMEM2_E_INVALID_FILE_TYPE",
+// "from_fd 0, size 1073741824, alignment SIGSEGV".
 func (r Result) String() string {
 	if r.OpenErrno != 0 {
-		return "open " + errnoName(r.OpenErrno)
+		return emulate.Line{Open: fusefs.ErrnoName(r.OpenErrno)}.String()
 	}
-	var b strings.Builder
-	if r.FromFD.Ran || r.Crashed == StepFromFD {
-		b.WriteString("from_fd ")
-		b.WriteString(r.callString(StepFromFD))
-	}
+	l := emulate.Line{Fields: []emulate.Field{r.field(StepFromFD)}}
 	if r.FromFD.Ran && r.FromFD.RC == 0 {
 		for _, s := range r.Steps {
-			fmt.Fprintf(&b, ", %s %s", s, r.callString(s))
+			l.Fields = append(l.Fields, r.field(s))
 		}
 	}
-	if b.Len() == 0 {
-		if r.Signal != 0 {
-			return "killed by " + signalName(r.Signal)
-		}
-		return "no result"
-	}
-	return b.String()
+	return l.String()
 }
 
-func (r *Result) callString(s Step) string {
+// field is call s as a Line shows it.
+func (r *Result) field(s Step) emulate.Field {
 	c := r.Call(s)
-	if !c.Ran && r.Crashed == s {
-		return signalName(r.Signal)
+	f := emulate.Field{Name: string(s)}
+	switch {
+	case !c.Ran && r.Crashed == s:
+		f.Value = signalName(r.Signal)
+	case !c.Ran:
+		f.Value = "-"
+	case s == StepFromFD:
+		f.Value = c.RC
+	case c.RC != 0:
+		f.RC = &c.RC
+	default:
+		f.Value = c.Value
 	}
-	if s == StepFromFD && c.Ran && c.RC == 0 {
-		return "0"
-	}
-	return c.String()
+	return f
 }
 
 // Parse reads what the probe printed when asked for steps. It accepts the
@@ -209,22 +196,7 @@ func parseCode(s string) (pmem2.Code, error) {
 	return pmem2.Code(n), err
 }
 
-// errnoName is "EACCES" for syscall.EACCES: pmem2's "-EACCES" without the
-// sign.
-func errnoName(e syscall.Errno) string {
-	return strings.TrimPrefix(pmem2.Code(-int(e)).Name(), "-")
-}
-
+// signalName is "SIGSEGV" for syscall.SIGSEGV.
 func signalName(s syscall.Signal) string {
-	switch s {
-	case syscall.SIGSEGV:
-		return "SIGSEGV"
-	case syscall.SIGBUS:
-		return "SIGBUS"
-	case syscall.SIGABRT:
-		return "SIGABRT"
-	case syscall.SIGKILL:
-		return "SIGKILL"
-	}
-	return "signal " + strconv.Itoa(int(s))
+	return cmp.Or(unix.SignalName(s), "signal "+strconv.Itoa(int(s)))
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pmem2emu/pmem2emu/emulate"
 )
 
 // Runner prepares a command; *emulate.Fixture is one: its Command runs
@@ -27,16 +29,15 @@ func (hostRunner) Command(name string, args ...string) (*exec.Cmd, error) {
 	return exec.Command(name, args...), nil
 }
 
-// Run runs the probe built by Build on path opened in mode ("r", "w",
-// "rw" or "path") through r (nil means Host), asking for steps after
+// Run runs the probe built by Build on path opened in mode through r (nil means Host), asking for steps after
 // pmem2_source_from_fd. A probe killed by a signal is a Result with Signal
 // and Crashed set, not an error; see the package documentation for what
 // is.
-func Run(r Runner, probe, path, mode string, steps ...Step) (Result, error) {
-	if !slices.Contains(Modes(), mode) {
-		return Result{}, fmt.Errorf("cref: unknown open mode %q (r, w, rw or path)", mode)
+func Run(r Runner, probe, path string, mode emulate.OpenMode, steps ...Step) (Result, error) {
+	if _, err := mode.Flags(); err != nil {
+		return Result{}, err
 	}
-	args := []string{path, mode}
+	args := []string{path, string(mode)}
 	for i, s := range steps {
 		if s != StepSize && s != StepAlignment {
 			return Result{}, fmt.Errorf("cref: step %q cannot be asked for (size or alignment)", s)
@@ -79,7 +80,7 @@ func Run(r Runner, probe, path, mode string, steps ...Step) (Result, error) {
 }
 
 // MustRun is Run that fails t on an error.
-func MustRun(t testing.TB, r Runner, probe, path, mode string, steps ...Step) Result {
+func MustRun(t testing.TB, r Runner, probe, path string, mode emulate.OpenMode, steps ...Step) Result {
 	t.Helper()
 	res, err := Run(r, probe, path, mode, steps...)
 	if err != nil {

@@ -1,11 +1,16 @@
 // Package probe opens a path in one of the four modes the project tests
-// (r, w, rw, path; O_NONBLOCK so a FIFO never blocks) and runs the pmem2 library on the descriptor, the way
-// `pmem2emu probe` and `pmem2emu check` do. The Result marshals to the JSON
-// object that `pmem2emu probe --json` prints, one per line.
+// (emulate.OpenMode: r, w, rw, path; O_NONBLOCK so a FIFO never blocks)
+// and runs the pmem2 library on the descriptor, the way `pmem2emu probe`
+// and `pmem2emu check` do. The Result marshals to the JSON object that
+// `pmem2emu probe --json` prints, one per line.
 package probe
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -14,95 +19,92 @@ import (
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
-// Result is what the library said about one path opened in one mode. Codes
-// are pmem2.CodeOf values: exactly what the C functions return. Size and
-// Alignment are set only when their code is 0; SizeRC and AlignmentRC only
-// when SourceFromFD succeeded; everything after OpenErrno only when the open
-// succeeded.
+// Result is what the library said about one path opened in one mode, in
+// the words of emulate.Result (codes are pmem2.CodeOf values: exactly what
+// the C functions return), with the source's type.
 type Result struct {
-	Path        string  `json:"path"`
-	Mode        string  `json:"mode"`
-	OpenErrno   *int    `json:"open_errno,omitempty"`
-	FromFD      *int    `json:"from_fd,omitempty"`
-	Type        *string `json:"type,omitempty"`
-	Size        *uint64 `json:"size,omitempty"`
-	SizeRC      *int    `json:"size_rc,omitempty"`
-	Alignment   *uint64 `json:"alignment,omitempty"`
-	AlignmentRC *int    `json:"alignment_rc,omitempty"`
+	Path string
+	Mode emulate.OpenMode
+	// Type is the source's type ("regular", "devdax") when SourceFromFD
+	// succeeded, "" otherwise.
+	Type string
+	emulate.Result
 }
 
-// Run opens path in mode (r, w, rw or path, as emulate.OpenMode.Flags
-// opens them) and runs SourceFromFD, then Size, Alignment and
-// Delete on success. opts go to SourceFromFD (e.g. pmem2.WithSysfsRoot). The
-// error is only for a bad mode; everything the library or open(2) says is in
-// the Result.
-func Run(path, mode string, opts ...pmem2.Option) (Result, error) {
-	flags, err := emulate.OpenMode(mode).Flags()
+// Run opens path in mode and runs SourceFromFD, then Size, Alignment and
+// Delete on success. opts go to SourceFromFD (e.g. pmem2.WithSysfsRoot).
+// The error is only for a bad mode; everything the library or open(2)
+// says is in the Result.
+func Run(path string, mode emulate.OpenMode, opts ...pmem2.Option) (Result, error) {
+	flags, err := mode.Flags()
 	if err != nil {
 		return Result{}, err
 	}
 	r := Result{Path: path, Mode: mode}
 	fd, err := unix.Open(path, flags, 0)
 	if err != nil {
-		errno := int(err.(syscall.Errno))
-		r.OpenErrno = &errno
+		r.OpenErrno = err.(syscall.Errno)
 		return r, nil
 	}
 	defer unix.Close(fd)
 
 	src, err := pmem2.SourceFromFD(fd, opts...)
-	code := pmem2.CodeOf(err)
-	r.FromFD = &code
-	typ := ""
+	r.FromFD = pmem2.Code(pmem2.CodeOf(err))
 	if err != nil {
-		r.Type = &typ
 		return r, nil
 	}
 	defer src.Delete()
-	typ = src.Type().String()
-	r.Type = &typ
-
-	size, err := src.Size()
-	sizeRC := pmem2.CodeOf(err)
-	r.SizeRC = &sizeRC
-	if err == nil {
-		r.Size = &size
-	}
-	align, err := src.Alignment()
-	alignRC := pmem2.CodeOf(err)
-	r.AlignmentRC = &alignRC
-	if err == nil {
-		r.Alignment = &align
-	}
+	r.Type = src.Type().String()
+	r.Size, err = src.Size()
+	r.SizeRC = pmem2.Code(pmem2.CodeOf(err))
+	r.Alignment, err = src.Alignment()
+	r.AlignmentRC = pmem2.Code(pmem2.CodeOf(err))
 	return r, nil
 }
 
-// String is the one-line human form of r.
-func (r Result) String() string {
-	if r.OpenErrno != nil {
-		return fmt.Sprintf("%s (%s): open: %s", r.Path, r.Mode, errnoName(*r.OpenErrno))
+// line is the result's emulate.Line with the type after from_fd, which
+// the text form shows only for a source.
+func (r Result) line(withType bool) emulate.Line {
+	l := r.Result.Line()
+	if withType && l.Open == "" {
+		l.Fields = slices.Insert(l.Fields, 1, emulate.Field{Name: "type", Value: r.Type})
 	}
-	s := fmt.Sprintf("%s (%s): from_fd %s", r.Path, r.Mode, pmem2.Code(*r.FromFD).Name())
-	if *r.FromFD != 0 {
-		return s
-	}
-	s += ", type " + *r.Type
-	if r.Size != nil {
-		s += fmt.Sprintf(", size %d", *r.Size)
-	} else {
-		s += ", size " + pmem2.Code(*r.SizeRC).Name()
-	}
-	if r.Alignment != nil {
-		s += fmt.Sprintf(", alignment %d", *r.Alignment)
-	} else {
-		s += ", alignment " + pmem2.Code(*r.AlignmentRC).Name()
-	}
-	return s
+	return l
 }
 
-func errnoName(errno int) string {
-	if n := unix.ErrnoName(syscall.Errno(errno)); n != "" {
-		return n
+// String is the one-line human form of r: "PATH (MODE): " and its line,
+// e.g. "from_fd 0, type devdax, size 1073741824, alignment 2097152".
+func (r Result) String() string {
+	return fmt.Sprintf("%s (%s): %s", r.Path, r.Mode, r.line(r.FromFD == 0))
+}
+
+// MarshalJSON writes the fields of the line as JSON keys in its order:
+//
+//	{"path": "...", "mode": "r", "from_fd": 0, "type": "devdax", "size": 1073741824,
+//	 "size_rc": 0, "alignment": 2097152, "alignment_rc": 0}
+//
+// "type" is "" when from_fd fails, values appear only when their code is
+// 0; a failed open(2) is {"path": "...", "mode": "r", "open_errno": 13}.
+func (r Result) MarshalJSON() ([]byte, error) {
+	kv := []any{"path", r.Path, "mode", r.Mode}
+	if r.OpenErrno != 0 {
+		kv = append(kv, "open_errno", int(r.OpenErrno))
 	}
-	return fmt.Sprintf("errno %d", errno)
+	for _, f := range r.line(true).Fields {
+		if f.Value != nil {
+			kv = append(kv, f.Name, f.Value)
+		}
+		if f.RC != nil {
+			kv = append(kv, f.Name+"_rc", *f.RC)
+		}
+	}
+	members := make([]string, 0, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		v, err := json.Marshal(kv[i+1])
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, strconv.Quote(kv[i].(string))+":"+string(v))
+	}
+	return []byte("{" + strings.Join(members, ",") + "}"), nil
 }

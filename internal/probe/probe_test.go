@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/internal/probe"
 )
 
@@ -18,21 +19,24 @@ func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(file, []byte("hello"), 0o644))
-	page := os.Getpagesize()
+	page := strconv.Itoa(os.Getpagesize())
 
+	// PATH and PAGE stand for the path (a JSON string in json) and the page size.
 	tests := []struct {
-		name, path, mode, want string
+		name, path string
+		mode       emulate.OpenMode
+		json, text string
 	}{
-		{"a regular file read-only is a source with its size and the page size",
-			file, "r", `{"path":"F","mode":"r","from_fd":0,"type":"regular","size":5,"size_rc":0,"alignment":PAGE,"alignment_rc":0}`},
-		{"a regular file write-only is an invalid handle and nothing more is run",
-			file, "w", `{"path":"F","mode":"w","from_fd":-100004,"type":""}`},
-		{"an O_PATH descriptor is accepted",
-			file, "path", `{"path":"F","mode":"path","from_fd":0,"type":"regular","size":5,"size_rc":0,"alignment":PAGE,"alignment_rc":0}`},
-		{"a directory is an invalid file type",
-			dir, "r", `{"path":"F","mode":"r","from_fd":-100005,"type":""}`},
-		{"a missing file reports only the open errno",
-			filepath.Join(dir, "missing"), "r", `{"path":"F","mode":"r","open_errno":2}`},
+		{"a regular file read-only is a source with its size and the page size", file, "r",
+			`{"path":PATH,"mode":"r","from_fd":0,"type":"regular","size":5,"size_rc":0,"alignment":PAGE,"alignment_rc":0}`, "PATH (r): from_fd 0, type regular, size 5, alignment PAGE"},
+		{"a regular file write-only is an invalid handle and nothing more is run", file, "w",
+			`{"path":PATH,"mode":"w","from_fd":-100004,"type":""}`, "PATH (w): from_fd PMEM2_E_INVALID_FILE_HANDLE"},
+		{"an O_PATH descriptor is accepted", file, "path",
+			`{"path":PATH,"mode":"path","from_fd":0,"type":"regular","size":5,"size_rc":0,"alignment":PAGE,"alignment_rc":0}`, "PATH (path): from_fd 0, type regular, size 5, alignment PAGE"},
+		{"a directory is an invalid file type", dir, "r",
+			`{"path":PATH,"mode":"r","from_fd":-100005,"type":""}`, "PATH (r): from_fd PMEM2_E_INVALID_FILE_TYPE"},
+		{"a missing file reports only the open errno", filepath.Join(dir, "missing"), "r",
+			`{"path":PATH,"mode":"r","open_errno":2}`, "PATH (r): open ENOENT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,8 +45,9 @@ func TestRun(t *testing.T) {
 			got, err := json.Marshal(r)
 			require.NoError(t, err)
 			quoted, _ := json.Marshal(tt.path)
-			want := strings.NewReplacer(`"F"`, string(quoted), "PAGE", strconv.Itoa(page)).Replace(tt.want)
-			assert.JSONEq(t, want, string(got))
+			assert.Equal(t, strings.NewReplacer("PATH", string(quoted), "PAGE", page).Replace(tt.json), string(got),
+				"the JSON keys come in their documented order")
+			assert.Equal(t, strings.NewReplacer("PATH", tt.path, "PAGE", page).Replace(tt.text), r.String())
 		})
 	}
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,6 @@ import (
 
 var checkCmd = &command{
 	name:  "check",
-	args:  "",
 	short: "mount a fixture and check the pmem2 library against its expectations (the main job)",
 	long: `Mounts the fixture (the built-in default when no --spec is given) in a fresh temporary
 directory, opens every node that carries an expectation in every mode it lists (r, w, rw,
@@ -32,58 +30,56 @@ unmounted, also on Ctrl-C (exit status 130).`,
 	example: `pmem2emu check
 pmem2emu spec --default > my.json   # edit, then:
 pmem2emu check --spec my.json --json`,
-	flags: func(fs *flag.FlagSet) func(*env, []string) int {
-		specFile := fs.String("spec", "", "fixture spec (JSON); default: the built-in fixture")
-		asJSON := fs.Bool("json", false, "print the report as one JSON document")
-		return func(e *env, args []string) int {
-			if len(args) > 0 {
-				return e.fail("check", usagef("unexpected argument %q", args[0]))
-			}
-			spec, err := loadSpec(*specFile)
-			if err != nil {
-				return e.fail("check", err)
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			rep, err := runCheck(ctx, spec)
-			if err != nil {
-				if errors.Is(err, context.Canceled) {
-					fmt.Fprintln(e.stderr, "pmem2emu check: interrupted; fixture unmounted")
-					return 130
-				}
-				return e.fail("check", err)
-			}
-			if *asJSON {
-				err = writeCheckJSON(e.stdout, rep)
-			} else {
-				err = writeCheckTable(e.stdout, rep)
-			}
-			if err != nil {
-				return e.fail("check", err)
-			}
-			if rep.Failed > 0 {
-				return exitFail
-			}
-			return exitOK
-		}
-	},
+	run: runCheck,
 }
 
-// runCheck mounts spec in a temporary directory, runs its checks and
+func runCheck(e *env, args []string) int {
+	specFile := e.flags.String("spec", "", "fixture spec (JSON); default: the built-in fixture")
+	asJSON := e.flags.Bool("json", false, "print the report as one JSON document")
+	args, err := e.parse(args)
+	if err != nil {
+		return e.fail(err)
+	}
+	if len(args) > 0 {
+		return e.fail(usagef("unexpected argument %q", args[0]))
+	}
+	spec, err := loadSpec(*specFile)
+	if err != nil {
+		return e.fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := checkFixture(ctx, spec)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(e.stderr, "pmem2emu check: interrupted; fixture unmounted")
+		return 130
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	write := writeCheckTable
+	if *asJSON {
+		write = writeCheckJSON
+	}
+	if err := write(e.stdout, rep); err != nil {
+		return e.fail(err)
+	}
+	if rep.Failed > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+// checkFixture mounts spec in a temporary directory, runs its checks and
 // unmounts, whatever happens. When ctx ends first (Ctrl-C) the fixture is
 // closed at once — which also unblocks a check stuck on the mount — and
 // ctx's error is returned.
-func runCheck(ctx context.Context, spec *emulate.Spec) (check.Report, error) {
-	dir, err := os.MkdirTemp("", "pmem2emu-check-")
+func checkFixture(ctx context.Context, spec *emulate.Spec) (check.Report, error) {
+	f, release, err := mountTemp("pmem2emu-check-", spec)
 	if err != nil {
 		return check.Report{}, err
 	}
-	defer os.Remove(dir)
-	f, err := emulate.Mount(dir, spec)
-	if err != nil {
-		return check.Report{}, err
-	}
-	defer f.Close()
+	defer release()
 
 	type result struct {
 		rep check.Report
@@ -126,13 +122,13 @@ func writeCheckTable(w io.Writer, rep check.Report) error {
 }
 
 type checkJSON struct {
-	Node       string          `json:"node"`
-	Mode       string          `json:"mode"`
-	Source     string          `json:"source"`
-	Expected   json.RawMessage `json:"expected"`
-	Got        probe.Result    `json:"got"`
-	Pass       bool            `json:"pass"`
-	Mismatches []string        `json:"mismatches,omitempty"`
+	Node       string           `json:"node"`
+	Mode       emulate.OpenMode `json:"mode"`
+	Source     string           `json:"source"`
+	Expected   json.RawMessage  `json:"expected"`
+	Got        probe.Result     `json:"got"`
+	Pass       bool             `json:"pass"`
+	Mismatches []string         `json:"mismatches,omitempty"`
 }
 
 func writeCheckJSON(w io.Writer, rep check.Report) error {
@@ -147,7 +143,7 @@ func writeCheckJSON(w io.Writer, rep check.Report) error {
 			return err
 		}
 		out.Results = append(out.Results, checkJSON{
-			Node: r.Check.Path, Mode: string(r.Check.Mode), Source: r.Check.Source,
+			Node: r.Check.Path, Mode: r.Check.Mode, Source: r.Check.Source,
 			Expected: exp, Got: r.Got, Pass: r.Pass(), Mismatches: r.Mismatches,
 		})
 	}
@@ -162,4 +158,18 @@ func loadSpec(file string) (*emulate.Spec, error) {
 		return emulate.Default(), nil
 	}
 	return emulate.LoadSpec(file)
+}
+
+// mountTemp mounts spec on a fresh temporary directory; release unmounts
+// it and removes the directory (and does nothing after an error).
+func mountTemp(prefix string, spec *emulate.Spec, opts ...emulate.Option) (f *emulate.Fixture, release func(), err error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	if f, err = emulate.Mount(dir, spec, opts...); err != nil {
+		os.Remove(dir)
+		return nil, func() {}, err
+	}
+	return f, func() { f.Close(); os.Remove(dir) }, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,63 +30,65 @@ built-in default fixture. The exit status is COMMAND's (128+N when killed by sig
 	example: `pmem2emu exec -- daxctl list
 pmem2emu exec --spec my.json -- ./my-pmem2-program /dev/dax0.0
 pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
-	flags: func(fs *flag.FlagSet) func(*env, []string) int {
-		specFile := fs.String("spec", "", "fixture spec (JSON) to mount for the duration")
-		mountDir := fs.String("mount", "", "use the fixture already mounted on this directory")
-		deviceMode := fs.Bool("device-mode", false, "mount the --spec fixture without nodev (allow-listed memory devices only)")
-		return func(e *env, args []string) int {
-			if len(args) == 0 {
-				return e.fail("exec", usagef("no COMMAND given (write it after --)"))
-			}
-			if *specFile != "" && *mountDir != "" {
-				return e.fail("exec", usagef("--spec and --mount exclude each other"))
-			}
-			// From here on SIGINT and SIGTERM are ours, so one that comes
-			// while the fixture is being mounted still unmounts it; once
-			// the command runs, they are passed on to it.
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-			defer signal.Stop(sigs)
-			var cmd *exec.Cmd
-			if *mountDir != "" {
-				if *deviceMode {
-					return e.fail("exec", usagef("--device-mode applies to a fixture exec mounts, not to --mount"))
-				}
-				dir, err := filepath.Abs(*mountDir)
-				if err != nil {
-					return e.fail("exec", err)
-				}
-				cmd, err = nsrun.Command(nsrun.Config{Sys: filepath.Join(dir, "sys"), Dev: filepath.Join(dir, "dev")}, args[0], args[1:]...)
-				if err != nil {
-					return e.fail("exec", err)
-				}
-				return e.runChild(cmd, sigs)
-			}
-			spec, err := loadSpec(*specFile)
-			if err != nil {
-				return e.fail("exec", err)
-			}
-			tmp, err := os.MkdirTemp("", "pmem2emu-exec-")
-			if err != nil {
-				return e.fail("exec", err)
-			}
-			defer os.Remove(tmp)
-			var opts []emulate.Option
-			if *deviceMode {
-				opts = append(opts, emulate.WithDeviceMode())
-			}
-			f, err := emulate.Mount(tmp, spec, opts...)
-			if err != nil {
-				return e.fail("exec", err)
-			}
-			defer f.Close()
-			cmd, err = f.Command(args[0], args[1:]...)
-			if err != nil {
-				return e.fail("exec", err)
-			}
-			return e.runChild(cmd, sigs)
+	commandLine: true,
+	run:         runExec,
+}
+
+func runExec(e *env, args []string) int {
+	specFile := e.flags.String("spec", "", "fixture spec (JSON) to mount for the duration")
+	mountDir := e.flags.String("mount", "", "use the fixture already mounted on this directory")
+	deviceMode := e.flags.Bool("device-mode", false, "mount the --spec fixture without nodev (allow-listed memory devices only)")
+	argv, err := e.parse(args)
+	if err != nil {
+		return e.fail(err)
+	}
+	switch {
+	case len(argv) == 0:
+		return e.fail(usagef("no COMMAND given (write it after --)"))
+	case *specFile != "" && *mountDir != "":
+		return e.fail(usagef("--spec and --mount exclude each other"))
+	case *mountDir != "" && *deviceMode:
+		return e.fail(usagef("--device-mode applies to a fixture exec mounts, not to --mount"))
+	}
+	// From here on SIGINT and SIGTERM are ours, so one that comes while
+	// the fixture is being mounted still unmounts it; once the command
+	// runs, they are passed on to it.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	cmd, release, err := prepareExec(*specFile, *mountDir, *deviceMode, argv)
+	defer release()
+	if err != nil {
+		return e.fail(err)
+	}
+	return e.runChild(cmd, sigs)
+}
+
+// prepareExec prepares argv to run with the fixture mounted on mountDir
+// or, without one, with specFile's fixture (the default for "") mounted in
+// a temporary directory until release.
+func prepareExec(specFile, mountDir string, deviceMode bool, argv []string) (cmd *exec.Cmd, release func(), err error) {
+	release = func() {}
+	if mountDir != "" {
+		if mountDir, err = filepath.Abs(mountDir); err == nil {
+			cmd, err = nsrun.Command(nsrun.Config{Sys: filepath.Join(mountDir, "sys"), Dev: filepath.Join(mountDir, "dev")}, argv[0], argv[1:]...)
 		}
-	},
+		return cmd, release, err
+	}
+	spec, err := loadSpec(specFile)
+	if err != nil {
+		return nil, release, err
+	}
+	var opts []emulate.Option
+	if deviceMode {
+		opts = append(opts, emulate.WithDeviceMode())
+	}
+	f, release, err := mountTemp("pmem2emu-exec-", spec, opts...)
+	if err != nil {
+		return nil, release, err
+	}
+	cmd, err = f.Command(argv[0], argv[1:]...)
+	return cmd, release, err
 }
 
 // runChild runs cmd on the caller's streams like a shell would: the signals
@@ -104,7 +105,7 @@ func (e *env) runChild(cmd *exec.Cmd, sigs <-chan os.Signal) int {
 	default:
 	}
 	if err := cmd.Start(); err != nil {
-		return e.fail("exec", err)
+		return e.fail(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
-	"github.com/pmem2emu/pmem2emu/internal/probe"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -99,14 +98,16 @@ func TestCheck(t *testing.T) {
 			Results []struct {
 				Node, Mode string
 				Pass       bool
-				Got        probe.Result
+				Got        map[string]any
 			}
 			Passed, Failed int
 		}
 		require.NoError(t, json.Unmarshal([]byte(out), &rep))
 		assert.Equal(t, len(emulate.Default().Checks()), rep.Passed)
 		assert.Zero(t, rep.Failed)
-		assert.Len(t, rep.Results, rep.Passed)
+		require.Len(t, rep.Results, rep.Passed)
+		assert.Equal(t, map[string]any{"path": rep.Results[0].Got["path"], "mode": "r", "open_errno": float64(13)}, rep.Results[0].Got,
+			"got is probe's JSON object")
 	})
 
 	t.Run("an invalid spec is refused before anything is mounted", func(t *testing.T) {
@@ -339,4 +340,74 @@ func TestUsage(t *testing.T) {
 			assert.Contains(t, out, "example:", c.name)
 		}
 	})
+}
+
+func TestFlagsMayFollowArguments(t *testing.T) {
+	f := emulate.Start(t, nil)
+	dax := f.Path("dev/dax0.0")
+	badSpec := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(badSpec, []byte(`{"nodes": [{"path": "../x", "type": "file"}]}`), 0o644))
+	script := `printf '%s\n' "$@"`
+
+	tests := []struct {
+		name             string
+		args             []string
+		code             int
+		stdout, stderr   string // stdout is matched whole, stderr by substring
+		sameStdoutAsArgs []string
+	}{
+		{name: "probe reads its flags after the paths as before them",
+			args:             []string{"probe", dax, "--sysfs", f.Sysfs(), "--json", "--mode", "path"},
+			sameStdoutAsArgs: []string{"probe", "--sysfs", f.Sysfs(), "--json", "--mode", "path", dax}},
+		{name: "probe reads flags between the paths",
+			args:             []string{"probe", dax, "--mode", "path", dax},
+			sameStdoutAsArgs: []string{"probe", "--mode", "path", dax, dax}},
+		{name: "after -- a flag is a path",
+			args: []string{"probe", "--json", "--", "--force"}, stdout: `{"path":"--force","mode":"r","open_errno":2}` + "\n"},
+		{name: "mount reads --device-mode after the mount point",
+			args: []string{"mount", t.TempDir(), "--device-mode"}, code: exitFail, stderr: "dev/"},
+		{name: "mount reads --spec after the mount point",
+			args: []string{"mount", t.TempDir(), "--force", "--spec", badSpec}, code: exitFail, stderr: "nodes[0].path"},
+		{name: "mount with two mount points is still a usage error",
+			args: []string{"mount", t.TempDir(), t.TempDir(), "--force"}, code: exitUsage, stderr: "got 2 arguments"},
+		{name: "an unknown flag after the arguments is a usage error",
+			args: []string{"probe", dax, "--bogus"}, code: exitUsage, stderr: "flag provided but not defined: -bogus"},
+		{name: "-h after an argument shows the usage",
+			args: []string{"mount", t.TempDir(), "-h"}, stdout: "usage: pmem2emu mount"},
+		{name: "exec leaves the flags after -- to the command",
+			args: []string{"exec", "--", "sh", "-c", script, "sh", "-l", "--spec", "x"}, stdout: "-l\n--spec\nx\n"},
+		{name: "exec reads its own flags before -- and leaves the rest to the command",
+			args: []string{"exec", "--mount", f.Root(), "--", "sh", "-c", script, "sh", "--json"}, stdout: "--json\n"},
+		{name: "exec without -- leaves everything after the command's name to the command",
+			args: []string{"exec", "--mount", f.Root(), "sh", "-c", script, "sh", "--mount", "y"}, stdout: "--mount\ny\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := cli(t, tt.args...)
+			assert.Equal(t, tt.code, code, errOut)
+			assert.Contains(t, errOut, tt.stderr)
+			switch {
+			case tt.sameStdoutAsArgs != nil:
+				wantCode, want, _ := cli(t, tt.sameStdoutAsArgs...)
+				require.Equal(t, exitOK, wantCode)
+				assert.Equal(t, want, out)
+			case strings.HasPrefix(tt.stdout, "usage:"):
+				assert.True(t, strings.HasPrefix(out, tt.stdout), out)
+			default:
+				assert.Equal(t, tt.stdout, out)
+			}
+		})
+	}
+}
+
+func TestHelpCommandIsTheCommandsUsage(t *testing.T) {
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			code, help, _ := cli(t, "help", c.name)
+			require.Equal(t, exitOK, code)
+			_, usage, _ := cli(t, c.name, "-h")
+			assert.Equal(t, usage, help)
+			assert.Contains(t, help, "\nflags:\n  -", "the flags are listed")
+		})
+	}
 }

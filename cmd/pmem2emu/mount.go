@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -28,39 +27,43 @@ up with 'pmem2emu umount --stale' (the next mount on the same directory does it 
 	example: `mkdir -p /tmp/pmem && pmem2emu mount /tmp/pmem &
 ls -l /tmp/pmem/dev; cat /tmp/pmem/sys/bus/dax/devices/dax0.0/size
 kill %1`,
-	flags: func(fs *flag.FlagSet) func(*env, []string) int {
-		specFile := fs.String("spec", "", "fixture spec (JSON); default: the built-in fixture")
-		deviceMode := fs.Bool("device-mode", false, "mount without nodev (only allow-listed memory devices)")
-		allowOther := fs.Bool("allow-other", false, "let other users see the mount (allow_other; needs root or user_allow_other)")
-		force := fs.Bool("force", false, "mount even if MOUNTPOINT is not empty")
-		return func(e *env, args []string) int {
-			if len(args) != 1 {
-				return e.fail("mount", usagef("want exactly one MOUNTPOINT, got %d arguments", len(args)))
-			}
-			spec, err := loadSpec(*specFile)
-			if err != nil {
-				return e.fail("mount", err)
-			}
-			opts := []emulate.Option{emulate.WithFusefsOptions(fusefs.Options{AllowOther: *allowOther, Force: *force})}
-			if *deviceMode {
-				opts = append(opts, emulate.WithDeviceMode())
-			}
-			// Catch signals before mounting, so one arriving in between
-			// still leads to a clean unmount.
-			sigs := make(chan os.Signal, 1)
-			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-			defer signal.Stop(sigs)
+	run: runMount,
+}
 
-			f, err := emulate.Mount(args[0], spec, opts...)
-			if err != nil {
-				return e.fail("mount", err)
-			}
-			fmt.Fprintf(e.stdout, "mounted %s\n", args[0])
-			sig := <-sigs
-			if err := f.Close(); err != nil {
-				return e.fail("mount", fmt.Errorf("unmount after %v: %w", sig, err))
-			}
-			return exitOK
-		}
-	},
+func runMount(e *env, args []string) int {
+	specFile := e.flags.String("spec", "", "fixture spec (JSON); default: the built-in fixture")
+	deviceMode := e.flags.Bool("device-mode", false, "mount without nodev (only allow-listed memory devices)")
+	allowOther := e.flags.Bool("allow-other", false, "let other users see the mount (allow_other; needs root or user_allow_other)")
+	force := e.flags.Bool("force", false, "mount even if MOUNTPOINT is not empty")
+	args, err := e.parse(args)
+	if err != nil {
+		return e.fail(err)
+	}
+	if len(args) != 1 {
+		return e.fail(usagef("want exactly one MOUNTPOINT, got %d arguments", len(args)))
+	}
+	spec, err := loadSpec(*specFile)
+	if err != nil {
+		return e.fail(err)
+	}
+	opts := []emulate.Option{emulate.WithFusefsOptions(fusefs.Options{AllowOther: *allowOther, Force: *force})}
+	if *deviceMode {
+		opts = append(opts, emulate.WithDeviceMode())
+	}
+	// Catch signals before mounting, so one arriving in between still
+	// leads to a clean unmount.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	f, err := emulate.Mount(args[0], spec, opts...)
+	if err != nil {
+		return e.fail(err)
+	}
+	fmt.Fprintf(e.stdout, "mounted %s\n", args[0])
+	sig := <-sigs
+	if err := f.Close(); err != nil {
+		return e.fail(fmt.Errorf("unmount after %v: %w", sig, err))
+	}
+	return exitOK
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -27,32 +26,38 @@ present only when their code is 0. When open(2) itself fails:
 The exit status is 0 whenever every path was probed, whatever the library said.`,
 	example: `pmem2emu mount /tmp/pmem &
 pmem2emu probe --sysfs /tmp/pmem/sys --mode path --json /tmp/pmem/dev/dax0.0`,
-	flags: func(fs *flag.FlagSet) func(*env, []string) int {
-		sysfs := fs.String("sysfs", "/sys", "sysfs root the library reads (a fixture's MOUNTPOINT/sys)")
-		mode := fs.String("mode", "r", "open mode: r, w, rw or path (O_PATH)")
-		asJSON := fs.Bool("json", false, "print one JSON object per path")
-		return func(e *env, args []string) int {
-			if len(args) == 0 {
-				return e.fail("probe", usagef("no PATH given"))
-			}
-			if _, err := emulate.OpenMode(*mode).Flags(); err != nil {
-				return e.fail("probe", usagef("--mode %q: want r, w, rw or path", *mode))
-			}
-			enc := json.NewEncoder(e.stdout)
-			for _, p := range args {
-				r, err := probe.Run(p, emulate.OpenMode(*mode), pmem2.WithSysfsRoot(*sysfs))
-				if err != nil {
-					return e.fail("probe", err)
-				}
-				if *asJSON {
-					if err := enc.Encode(r); err != nil {
-						return e.fail("probe", err)
-					}
-					continue
-				}
-				fmt.Fprintln(e.stdout, r)
-			}
-			return exitOK
+	run: runProbe,
+}
+
+func runProbe(e *env, args []string) int {
+	sysfs := e.flags.String("sysfs", "/sys", "sysfs root the library reads (a fixture's MOUNTPOINT/sys)")
+	modeFlag := e.flags.String("mode", "r", "open mode: r, w, rw or path (O_PATH)")
+	asJSON := e.flags.Bool("json", false, "print one JSON object per path")
+	args, err := e.parse(args)
+	if err != nil {
+		return e.fail(err)
+	}
+	if len(args) == 0 {
+		return e.fail(usagef("no PATH given"))
+	}
+	mode := emulate.OpenMode(*modeFlag)
+	if _, err := mode.Flags(); err != nil {
+		return e.fail(usagef("--mode %q: want r, w, rw or path", mode))
+	}
+	enc := json.NewEncoder(e.stdout)
+	for _, p := range args {
+		r, err := probe.Run(p, mode, pmem2.WithSysfsRoot(*sysfs))
+		if err != nil {
+			return e.fail(err)
 		}
-	},
+		if *asJSON {
+			err = enc.Encode(r)
+		} else {
+			_, err = fmt.Fprintln(e.stdout, r)
+		}
+		if err != nil {
+			return e.fail(err)
+		}
+	}
+	return exitOK
 }

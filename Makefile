@@ -1,12 +1,20 @@
 # pmem2emu — see README.md. The two commands a newcomer needs: `make check` and `make test`.
-export PATH := /usr/local/go/bin:$(PATH)
 SHELL    := /bin/bash
+# A pipeline fails when any command in it fails (go test | tee), and so does the recipe.
+.SHELLFLAGS := -eu -o pipefail -c
 GO       ?= go
 BIN      := bin/pmem2emu
 PKGS     := ./pmem2/... ./fusefs/... ./emulate/... ./cmd/... ./internal/...
 FUZZTIME ?= 10s
 # Debian packages the tests need (scripts/deps.sh installs the missing ones).
 APT_PKGS := gcc libpmem2-dev daxctl ndctl fuse3
+
+# Go comes from PATH (or GO=/path/to/go); every target but deps and clean needs it.
+ifneq ($(filter-out deps clean,$(or $(MAKECMDGOALS),all)),)
+ifeq ($(shell command -v $(GO)),)
+$(error $(GO) not found on PATH: install Go 1.26 (https://go.dev/dl) and put its bin directory on PATH, e.g. export PATH=$$PATH:/usr/local/go/bin, or run make GO=/path/to/go)
+endif
+endif
 
 .PHONY: all build check test deps unit integration conformance reliability stress stress-short bench fuzz lint clean
 
@@ -33,7 +41,7 @@ integration: build
 	$(GO) test -race -count=1 ./integration/
 
 conformance: deps
-	$(GO) test -count=1 -v -run 'TestConformance' ./integration/conformance/ 2>&1 | tee conformance.log | grep -v '^=== RUN' ; test $${PIPESTATUS[0]} -eq 0
+	$(GO) test -count=1 -v -run 'TestConformance' ./integration/conformance/ 2>&1 | tee conformance.log | grep -v '^=== RUN'
 
 # Kills, interrupts, panics and a full disk (crash/), device mode, mount options, mount points,
 # hostile sysfs and descriptors (security/). Root only.
@@ -43,10 +51,10 @@ reliability: build
 # 64 goroutines against one fixture while faults and sysfs contents flip; prints calls/s and the
 # error budget (0 unexpected results).
 stress:
-	$(GO) test -race -count=1 -v -run 'TestStress' -timeout 30m ./integration/stress/ -stress.duration=60s 2>&1 | grep -v '^=== RUN'; test $${PIPESTATUS[0]} -eq 0
+	$(GO) test -race -count=1 -v -run 'TestStress' -timeout 30m ./integration/stress/ -stress.duration=60s 2>&1 | grep -v '^=== RUN'
 
 stress-short:
-	$(GO) test -race -count=1 -v -run 'TestStress' ./integration/stress/ -stress.duration=5s 2>&1 | grep -v '^=== RUN'; test $${PIPESTATUS[0]} -eq 0
+	$(GO) test -race -count=1 -v -run 'TestStress' ./integration/stress/ -stress.duration=5s 2>&1 | grep -v '^=== RUN'
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./pmem2/ ./fusefs/ ./emulate/... ./integration/bench/ | tee bench.txt
@@ -55,7 +63,7 @@ fuzz:
 	@./scripts/fuzz.sh $(FUZZTIME)
 
 lint:
-	@out=$$(gofmt -l .); \
+	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 

@@ -18,7 +18,10 @@ set -uo pipefail
 
 fuzztime="${1:-${FUZZTIME:-10s}}"
 cd "$(dirname "$0")/.."
-export PATH="/usr/local/go/bin:$PATH"
+if ! command -v go >/dev/null; then
+	echo "fuzz: go not found on PATH: install Go 1.26 and put its bin directory on PATH (e.g. export PATH=\$PATH:/usr/local/go/bin)" >&2
+	exit 127
+fi
 
 parallel=()
 if [ -n "${FUZZ_PARALLEL:-}" ]; then

@@ -1,7 +1,7 @@
 package conformance
 
-// reason is why Go and C differ on purpose: a paragraph of the README's
-// "Known differences from libpmem2".
+// reason is why Go and C differ on purpose, as the suite prints it beside
+// the case (the pmem2 package doc states the rules behind it).
 type reason struct {
 	label string
 	text  string

@@ -68,13 +68,23 @@ func UnmountedWithin(t testing.TB, d time.Duration, dir string) {
 	NothingMountedBelow(t, dir)
 }
 
-// Describe renders mounts one a line, as mountinfo has them, for a
-// failure message.
+// Line renders a mount as its mountinfo line, escapes undone: for
+// failure messages, and for comparing mount tables.
+func Line(m *mountinfo.Info) string {
+	opt := ""
+	if m.Optional != "" {
+		opt = " " + m.Optional
+	}
+	return fmt.Sprintf("%d %d %d:%d %s %s %s%s - %s %s %s",
+		m.ID, m.Parent, m.Major, m.Minor, m.Root, m.Mountpoint, m.Options, opt, m.FSType, m.Source, m.VFSOptions)
+}
+
+// Describe renders mounts a Line each, on indented lines, for a failure
+// message.
 func Describe(ms ...*mountinfo.Info) string {
 	lines := make([]string, len(ms))
 	for i, m := range ms {
-		lines[i] = fmt.Sprintf("%d %d %d:%d %s %s %s - %s %s %s",
-			m.ID, m.Parent, m.Major, m.Minor, m.Root, m.Mountpoint, m.Options, m.FSType, m.Source, m.VFSOptions)
+		lines[i] = Line(m)
 	}
 	return strings.Join(lines, "\n\t")
 }

@@ -5,10 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -24,7 +26,7 @@ func checkAlignment(t *testing.T, f *emulate.Fixture, src *pmem2.Source, c align
 	t.Helper()
 	var got uint64
 	var err error
-	within(t, 10*time.Second, "Alignment", func() { got, err = src.Alignment() })
+	testutil.Within(t, 10*time.Second, "Alignment", func() { got, err = src.Alignment() })
 	if err != nil {
 		t.Log(err)
 	}
@@ -137,7 +139,7 @@ func testAlignContents(t *testing.T) {
 		{"a non-power of two that overflows as hex is -ERANGE", "12345678901234567\n", erange, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			must(t, f.WriteFile(alignFile, []byte(c.content)))
+			require.NoError(t, f.WriteFile(alignFile, []byte(c.content)))
 			before := f.Server().Calls(alignFile, fusefs.OpRead)
 			var msg []string
 			if c.want != 0 {
@@ -165,62 +167,62 @@ func testAlignWalk(t *testing.T) {
 	}{
 		{name: "the nearest dax_region/align wins over one higher up",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
+				require.NoError(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
 			},
 			alignCase: alignCase{align: 2 * mib}},
 		{name: "with no dax_region at all the alignment is 0: INVALID_ALIGNMENT_VALUE",
-			setup: func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.Remove(pathDir(a))) },
+			setup: func(t *testing.T, f *emulate.Fixture, a string) { require.NoError(t, f.Remove(pathDir(a))) },
 			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue,
 				msg: []string{"check alignment", "{sys}/dev/char/252:0", "so the alignment is 0"}}},
 		{name: "a missing dax_region/align sends the walk to a parent's",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.Remove(a))
-				must(t, f.WriteFile(devices+"/platform/e820_pmem/dax_region/align", []byte("4096\n")))
+				require.NoError(t, f.Remove(a))
+				require.NoError(t, f.WriteFile(devices+"/platform/e820_pmem/dax_region/align", []byte("4096\n")))
 			},
 			alignCase: alignCase{align: 4096}},
 		{name: "the walk still tries <sysfs>/devices/dax_region/align, as C does",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.Remove(pathDir(a)))
-				must(t, f.WriteFile(devices+"/dax_region/align", []byte("65536\n")))
+				require.NoError(t, f.Remove(pathDir(a)))
+				require.NoError(t, f.WriteFile(devices+"/dax_region/align", []byte("65536\n")))
 			},
 			alignCase: alignCase{align: 65536}},
 		{name: "the walk stops at <sysfs>/devices",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.Remove(pathDir(a)))
-				must(t, f.WriteFile("sys/dax_region/align", []byte("65536\n")))
+				require.NoError(t, f.Remove(pathDir(a)))
+				require.NoError(t, f.WriteFile("sys/dax_region/align", []byte("65536\n")))
 			},
 			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a directory in place of dax_region/align is -EISDIR",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "dir"}))
 			},
 			alignCase: alignCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"pmem2_source_alignment", "read", "/dax_region/align"}}},
 		{name: "a FIFO in place of dax_region/align reads nothing and does not block: INVALID_ALIGNMENT_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "fifo"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "fifo"}))
 			},
 			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content ""`}}},
 		{name: "a dax_region/align that cannot be opened sends the walk upwards",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "file", Mode: "0200", Content: "2097152\n"}))
-				must(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "file", Mode: "0200", Content: "2097152\n"}))
+				require.NoError(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
 			},
 			alignCase: alignCase{align: 4096}},
 		{name: "a socket in place of dax_region/align sends the walk upwards",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "socket"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "socket"}))
 			},
 			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a device's sysfs entry removed after SourceFromFD is -ENOENT",
-			setup: func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.Remove(dax0Char)) },
+			setup: func(t *testing.T, f *emulate.Fixture, a string) { require.NoError(t, f.Remove(dax0Char)) },
 			alignCase: alignCase{want: -2,
 				msg: []string{"pmem2_source_alignment", "realpath", "{sys}/dev/char/252:0"}}},
 		{name: "a device's sysfs entry turned into a loop is -ELOOP",
-			setup:     func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.SetTarget(dax0Char, "252:0")) },
+			setup:     func(t *testing.T, f *emulate.Fixture, a string) { require.NoError(t, f.SetTarget(dax0Char, "252:0")) },
 			alignCase: alignCase{want: -pmem2.Code(unix.ELOOP), msg: []string{"realpath"}}},
 		{name: "a device moved to another region takes that region's alignment",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetTarget(dax0Char, "../../"+strings.TrimPrefix(devDir(t, f, dax1Char), "sys/")))
+				require.NoError(t, f.SetTarget(dax0Char, "../../"+strings.TrimPrefix(devDir(t, f, dax1Char), "sys/")))
 			},
 			alignCase: alignCase{align: 4 * kib}},
 	} {
@@ -237,7 +239,7 @@ func testAlignWalk(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		alignFile := regionAlign(t, f, "sys/dev/char/1:5")
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		must(t, f.SetNode(emulate.Node{Path: alignFile, Type: "char", Major: 1, Minor: 5}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: alignFile, Type: "char", Major: 1, Minor: 5}))
 		checkAlignment(t, f, src, alignCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content "\x00`}})
 	})
 }
@@ -290,7 +292,7 @@ func testAlignFaults(t *testing.T) {
 			f := start(t, nil)
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			flt := c.fault(t, f)
-			must(t, f.AddFault(flt))
+			require.NoError(t, f.AddFault(flt))
 			op, _ := fusefs.ParseOp(flt.Op)
 			before := f.Server().Calls(flt.Path, op)
 			checkAlignment(t, f, src, c.alignCase)

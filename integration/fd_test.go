@@ -3,6 +3,7 @@ package integration_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/pmem2"
@@ -37,7 +38,7 @@ func TestFD(t *testing.T) {
 		src, err := fromFD(f, fd)
 		wantCode(t, err, 0)
 		defer src.Delete()
-		must(t, unix.Close(fd))
+		require.NoError(t, unix.Close(fd))
 		got, err := src.FD()
 		wantCode(t, err, 0)
 		if got != fd {

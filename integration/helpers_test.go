@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -208,31 +207,10 @@ func highDup(t *testing.T, fd int) int {
 	return n
 }
 
-// within fails the test if fn does not return in d: the guard of every
-// call that must not block (a FIFO standing in for a sysfs file).
-func within(t *testing.T, d time.Duration, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("%s did not return within %v: it blocks", what, d)
-	}
-}
-
 // addFault installs a fault rule, failing the test if it is refused.
 func addFault(t *testing.T, f *emulate.Fixture, path, op, errno string) {
 	t.Helper()
 	if err := f.AddFault(emulate.Fault{Path: path, Op: op, Errno: errno}); err != nil {
 		t.Fatalf("AddFault(%s %s %s): %v", path, op, errno, err)
-	}
-}
-
-// must fails the test on a fixture change that did not apply.
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }

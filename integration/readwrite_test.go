@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -104,7 +105,7 @@ func TestReadAt(t *testing.T) {
 				src, _ := newSource(t, f, "data/small", rdonly)
 				for _, flt := range c.faults {
 					flt.Path = "data/small"
-					must(t, f.AddFault(flt))
+					require.NoError(t, f.AddFault(flt))
 				}
 				f.Server().ResetCalls()
 				p := filled(c.len, 0xAA)
@@ -157,7 +158,7 @@ func repointed(t *testing.T) *pmem2.Source {
 	if err := os.WriteFile(short, []byte("hello, pmem\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	must(t, unix.Dup3(openFD(t, short, rdwr), fd, unix.O_CLOEXEC))
+	require.NoError(t, unix.Dup3(openFD(t, short, rdwr), fd, unix.O_CLOEXEC))
 	return src
 }
 
@@ -177,13 +178,13 @@ func testReadDAXNodev(t *testing.T) {
 			want: pmem2.ErrDAXRegionNotFound, msg: []string{"pmem2_source_size"}}},
 		{rel: "dev/dax0.0",
 			setup: func(t *testing.T, f *emulate.Fixture) {
-				must(t, f.WriteFile(devDir(t, f, dax0Char)+"/size", []byte("1 GiB\n")))
+				require.NoError(t, f.WriteFile(devDir(t, f, dax0Char)+"/size", []byte("1 GiB\n")))
 			},
 			ioCase: ioCase{name: "a malformed size file fails as Size does: INVALID_SIZE_FORMAT", len: 8,
 				want: pmem2.ErrInvalidSizeFormat, msg: []string{"pmem2_source_size", "parse"}}},
 		{rel: "dev/dax0.0",
 			setup: func(t *testing.T, f *emulate.Fixture) {
-				must(t, f.WriteFile(regionAlign(t, f, dax0Char), []byte("12345\n")))
+				require.NoError(t, f.WriteFile(regionAlign(t, f, dax0Char), []byte("12345\n")))
 			},
 			ioCase: ioCase{name: "an invalid alignment fails as Alignment does: INVALID_ALIGNMENT_VALUE", len: 8,
 				want: pmem2.ErrInvalidAlignmentValue, msg: []string{"pmem2_source_alignment"}}},
@@ -335,7 +336,7 @@ func TestWriteAt(t *testing.T) {
 				src, _ := newSource(t, f, "data/small", c.flags)
 				for _, flt := range c.faults {
 					flt.Path = "data/small"
-					must(t, f.AddFault(flt))
+					require.NoError(t, f.AddFault(flt))
 				}
 				f.Server().ResetCalls()
 				n, err := src.WriteAt([]byte(c.p), c.off)

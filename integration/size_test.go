@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -72,7 +74,7 @@ func TestSize(t *testing.T) {
 		f := start(t, nil)
 		src, _ := newSource(t, f, "data/small", rdonly)
 		checkSize(t, f, src, sizeCase{size: 12})
-		must(t, f.WriteFile("data/small", []byte(strings.Repeat("x", 100))))
+		require.NoError(t, f.WriteFile("data/small", []byte(strings.Repeat("x", 100))))
 		checkSize(t, f, src, sizeCase{size: 100})
 	})
 
@@ -119,7 +121,7 @@ func TestSize(t *testing.T) {
 			fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
 			src, err := fromFD(f, fd)
 			wantCode(t, err, 0)
-			must(t, unix.Close(fd))
+			require.NoError(t, unix.Close(fd))
 			checkSize(t, f, src, sizeCase{want: pmem2.ErrInvalidFileHandle, msg: []string{"fstat", "bad file descriptor"}})
 		})
 	})
@@ -145,7 +147,7 @@ func TestSize(t *testing.T) {
 	t.Run("a Device DAX whose dax_region is removed is DAX_REGION_NOT_FOUND", func(t *testing.T) {
 		f := start(t, nil)
 		src, _ := newSource(t, f, "dev/dax0.0", opath)
-		must(t, f.Remove(pathDir(regionAlign(t, f, dax0Char))))
+		require.NoError(t, f.Remove(pathDir(regionAlign(t, f, dax0Char))))
 		checkSize(t, f, src, sizeCase{want: pmem2.ErrDAXRegionNotFound})
 	})
 
@@ -197,7 +199,7 @@ func testSizeContents(t *testing.T) {
 		{"leading zeros beyond 64 bytes leave no newline: INVALID_SIZE_FORMAT", strings.Repeat("0", 70) + "1\n", format, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			must(t, f.WriteFile(sizeFile, []byte(c.content)))
+			require.NoError(t, f.WriteFile(sizeFile, []byte(c.content)))
 			before := f.Server().Calls(sizeFile, fusefs.OpRead)
 			var msg []string
 			if c.want != 0 {
@@ -219,50 +221,50 @@ func testSizeReplaced(t *testing.T) {
 		sizeCase
 	}{
 		{name: "a missing size file is -ENOENT",
-			setup:    func(t *testing.T, f *emulate.Fixture, p string) { must(t, f.Remove(p)) },
+			setup:    func(t *testing.T, f *emulate.Fixture, p string) { require.NoError(t, f.Remove(p)) },
 			sizeCase: sizeCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
 		{name: "a device whose dev/char/M:m entry is removed after SourceFromFD is -ENOENT",
-			setup:    func(t *testing.T, f *emulate.Fixture, p string) { must(t, f.Remove(dax0Char)) },
+			setup:    func(t *testing.T, f *emulate.Fixture, p string) { require.NoError(t, f.Remove(dax0Char)) },
 			sizeCase: sizeCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
 		{name: "a directory in its place is -EISDIR",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "dir"}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"read", "{sys}/dev/char/252:0/size"}}},
 		{name: "a FIFO in its place reads nothing and does not block: INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
 			},
 			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content ""`}}},
 		{name: "a socket in its place cannot be opened: -ENXIO",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "socket"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "socket"}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.ENXIO)}},
 		{name: "a device node in its place on a nodev mount is -EACCES",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "char", Major: 1, Minor: 5}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "char", Major: 1, Minor: 5}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES), msg: []string{"open"}}},
 		{name: "a symlink in its place is followed",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: "file", Content: "8192\n"}))
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: f.Path("sys/other/size")}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: "file", Content: "8192\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: f.Path("sys/other/size")}))
 			},
 			sizeCase: sizeCase{size: 8192}},
 		{name: "a size file with no read bit at all is -EACCES, even for root",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Mode: "0200", Content: "4096\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Mode: "0200", Content: "4096\n"}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES)}},
 		{name: "a 1 GiB size file is read 64 bytes deep",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Content: "4096\n", Size: gib}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Content: "4096\n", Size: gib}))
 			},
 			sizeCase: sizeCase{size: 4096}},
 		{name: "a 1 GiB size file of zeros is INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Size: gib}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Size: gib}))
 			},
 			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat}},
 	} {
@@ -273,7 +275,7 @@ func testSizeReplaced(t *testing.T) {
 			c.setup(t, f, sizeFile)
 			var got uint64
 			var err error
-			within(t, 10*time.Second, "Size", func() { got, err = src.Size() })
+			testutil.Within(t, 10*time.Second, "Size", func() { got, err = src.Size() })
 			checkSizeResult(t, f, got, err, c.sizeCase)
 		})
 	}
@@ -282,7 +284,7 @@ func testSizeReplaced(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		sizeFile := devDir(t, f, "sys/dev/char/1:5") + "/size"
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		must(t, f.SetNode(emulate.Node{Path: sizeFile, Type: "char", Major: 1, Minor: 5}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: sizeFile, Type: "char", Major: 1, Minor: 5}))
 		checkSize(t, f, src, sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "\x00`}})
 	})
 }
@@ -318,7 +320,7 @@ func testSizeFaults(t *testing.T) {
 			sizeFile := devDir(t, f, dax0Char) + "/size"
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.fault.Path = sizeFile
-			must(t, f.AddFault(c.fault))
+			require.NoError(t, f.AddFault(c.fault))
 			op, _ := fusefs.ParseOp(c.fault.Op)
 			before := f.Server().Calls(sizeFile, op)
 			checkSize(t, f, src, c.sizeCase)

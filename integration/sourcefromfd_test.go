@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -68,7 +69,7 @@ func TestSourceFromFD(t *testing.T) {
 			{name: "a closed descriptor is an invalid handle",
 				fd: func(t *testing.T, f *emulate.Fixture) int {
 					fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
-					must(t, unix.Close(fd))
+					require.NoError(t, unix.Close(fd))
 					return fd
 				},
 				want: pmem2.ErrInvalidFileHandle, msg: []string{"fcntl(F_GETFL)"}},
@@ -203,14 +204,14 @@ func testFromFDFstatFaults(t *testing.T) {
 		// A rule that only watches keeps the link out of the kernel's
 		// caches, so every resolution of it reaches the server.
 		watch := emulate.Fault{Path: sub, Op: "readlink", Delay: "1ns"}
-		must(t, f.SetFaults([]emulate.Fault{watch, {Path: "dev/dax0.0", Op: "getattr", Errno: "EIO"}}))
+		require.NoError(t, f.SetFaults([]emulate.Fault{watch, {Path: "dev/dax0.0", Op: "getattr", Errno: "EIO"}}))
 		f.Server().ResetCalls()
 		_, err := fromFD(f, fd)
 		wantCode(t, err, -5)
 		if n := f.Server().Calls(sub, fusefs.OpReadlink); n != 0 {
 			t.Errorf("the subsystem link was resolved %d times after fstat failed", n)
 		}
-		must(t, f.SetFaults([]emulate.Fault{watch}))
+		require.NoError(t, f.SetFaults([]emulate.Fault{watch}))
 		src, err := fromFD(f, fd)
 		wantCode(t, err, 0)
 		src.Delete()
@@ -292,23 +293,23 @@ func testFromFDBrokenSysfs(t *testing.T) {
 		msg   []string
 	}{
 		{name: "a missing dev/char/M:m entry is -ENOENT",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.Remove(dax0Char)) },
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) { require.NoError(t, f.Remove(dax0Char)) },
 			want:  -2, msg: []string{"realpath", "{sys}/dev/char/252:0/subsystem"}},
 		{name: "a missing subsystem link is -ENOENT",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.Remove(dev+"/subsystem")) },
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) { require.NoError(t, f.Remove(dev+"/subsystem")) },
 			want:  -2},
 		{name: "a dangling subsystem link is -ENOENT",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetTarget(dev+"/subsystem", "../../nowhere/dax"))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", "../../nowhere/dax"))
 			},
 			want: -2},
 		{name: "a dev/char/M:m link pointing at itself is -ELOOP",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.SetTarget(dax0Char, "252:0")) },
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) { require.NoError(t, f.SetTarget(dax0Char, "252:0")) },
 			want:  -pmem2.Code(unix.ELOOP), msg: []string{"realpath", "{sys}/dev/char/252:0/subsystem"}},
 		{name: "two subsystem links pointing at each other are -ELOOP",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: dev + "/other", Type: "symlink", Target: "subsystem"}))
-				must(t, f.SetTarget(dev+"/subsystem", "other"))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/other", Type: "symlink", Target: "subsystem"}))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", "other"))
 			},
 			want: -pmem2.Code(unix.ELOOP)},
 		{name: "a subsystem reached through 40 symlinks resolves, as in glibc",
@@ -316,23 +317,25 @@ func testFromFDBrokenSysfs(t *testing.T) {
 		{name: "a subsystem reached through 41 symlinks is -ELOOP, as in glibc",
 			setup: linkChain(39), want: -pmem2.Code(unix.ELOOP)},
 		{name: "a subsystem link through a regular file is -ENOTDIR",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.SetTarget(dev+"/subsystem", "size/dax")) },
-			want:  -pmem2.Code(unix.ENOTDIR)},
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
+				require.NoError(t, f.SetTarget(dev+"/subsystem", "size/dax"))
+			},
+			want: -pmem2.Code(unix.ENOTDIR)},
 		{name: "a subsystem that is a plain file is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "file", Content: "dax\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "file", Content: "dax\n"}))
 			},
 			want: pmem2.ErrInvalidFileType, msg: []string{"check subsystem", "/subsystem, not"}},
 		{name: "a subsystem that is a directory is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "dir"}))
 			},
 			want: pmem2.ErrInvalidFileType},
 		{name: "a subsystem link to a link that points at class/mem is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: "sys/class/mem", Type: "dir"}))
-				must(t, f.SetNode(emulate.Node{Path: "sys/hop", Type: "symlink", Target: "class/mem"}))
-				must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/hop")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/class/mem", Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/hop", Type: "symlink", Target: "class/mem"}))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/hop")))
 			},
 			want: pmem2.ErrInvalidFileType, msg: []string{"resolves to", "/sys/class/mem"}},
 		{name: "a subsystem spelled DAX is an invalid file type", setup: subsystemNamed("DAX"), want: pmem2.ErrInvalidFileType},
@@ -343,8 +346,8 @@ func testFromFDBrokenSysfs(t *testing.T) {
 			setup: subsystemNamed("dax"), typ: true},
 		{name: "a subsystem resolving to a plain file named dax is a Device DAX, as in C",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/dax", Type: "file"}))
-				must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/dax")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/dax", Type: "file"}))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/dax")))
 			},
 			typ: true},
 		{name: "a subsystem resolving to a path longer than PATH_MAX is -ENAMETOOLONG",
@@ -385,11 +388,11 @@ func testFromFDBrokenSysfs(t *testing.T) {
 // with dev/char/252:0 and subsystem itself, n+2 links in all.
 func linkChain(n int) func(t *testing.T, f *emulate.Fixture, dev string) {
 	return func(t *testing.T, f *emulate.Fixture, dev string) {
-		must(t, f.SetNode(emulate.Node{Path: "sys/chain/l0", Type: "symlink", Target: "../bus/dax"}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l0", Type: "symlink", Target: "../bus/dax"}))
 		for i := 1; i < n; i++ {
-			must(t, f.SetNode(emulate.Node{Path: "sys/chain/l" + strconv.Itoa(i), Type: "symlink", Target: "l" + strconv.Itoa(i-1)}))
+			require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l" + strconv.Itoa(i), Type: "symlink", Target: "l" + strconv.Itoa(i-1)}))
 		}
-		must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/chain/l"+strconv.Itoa(n-1))))
+		require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/chain/l"+strconv.Itoa(n-1))))
 	}
 }
 
@@ -397,8 +400,8 @@ func linkChain(n int) func(t *testing.T, f *emulate.Fixture, dev string) {
 // outside bus/ and class/.
 func subsystemNamed(name string) func(t *testing.T, f *emulate.Fixture, dev string) {
 	return func(t *testing.T, f *emulate.Fixture, dev string) {
-		must(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/" + name, Type: "dir"}))
-		must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/"+name)))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/" + name, Type: "dir"}))
+		require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/"+name)))
 	}
 }
 
@@ -411,8 +414,8 @@ func longSubsystem(t *testing.T, f *emulate.Fixture, dev string) {
 		comps = append(comps, strings.Repeat("d", 200))
 	}
 	half := strings.Join(comps, "/") // 2210 bytes
-	must(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/" + half + "/dax", Type: "dir"}))
-	must(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/next", Type: "symlink", Target: half + "/dax"}))
-	must(t, f.SetNode(emulate.Node{Path: "sys/deep/next", Type: "symlink", Target: half + "/next"}))
-	must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/deep/next")))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/" + half + "/dax", Type: "dir"}))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/next", Type: "symlink", Target: half + "/dax"}))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/next", Type: "symlink", Target: half + "/next"}))
+	require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/deep/next")))
 }

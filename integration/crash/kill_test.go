@@ -3,7 +3,6 @@ package crash_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // TestKilledMountIsCleanedByItsReaper kills `pmem2emu mount` with SIGKILL,
@@ -21,9 +23,9 @@ import (
 func TestKilledMountIsCleanedByItsReaper(t *testing.T) {
 	dir := t.TempDir()
 	for i := range *iterations {
-		s := startMount(t, dir)
+		s := testutil.StartMount(t, nil, dir)
 		wantServed(t, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
+		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
 		unmountedSoon(t, dir)
 		emptyDir(t, dir)
 		if t.Failed() {
@@ -39,21 +41,21 @@ func TestKilledMountIsCleanedByItsReaper(t *testing.T) {
 // the next round.
 func TestKilledMountIsRecoveredByUmountStale(t *testing.T) {
 	dir := t.TempDir()
-	others := ourMounts(t) // copies of the host's, taken with the namespace
+	others := testutil.Lines(testutil.OurMounts(t)) // copies of the host's, taken with the namespace
 	for i := range *iterations {
-		s := startMountEnv(t, noReaper, dir)
+		s := testutil.StartMount(t, noReaper, dir)
 		wantServed(t, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
+		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
 		wantStale(t, dir)
 		umountStale(t, dir)
-		nothingMountedAt(t, dir)
+		testutil.NothingMountedBelow(t, dir)
 		emptyDir(t, dir)
 		if t.Failed() {
 			t.Fatalf("round %d", i)
 		}
 	}
 	var left []string
-	for _, m := range ourMounts(t) {
+	for _, m := range testutil.Lines(testutil.OurMounts(t)) {
 		if !slices.Contains(others, m) {
 			left = append(left, m)
 		}
@@ -72,20 +74,20 @@ func TestKilledMountIsRecoveredByUmountStale(t *testing.T) {
 func TestKilledMountIsRecoveredByTheNextMount(t *testing.T) {
 	dir := t.TempDir()
 	for i := range *iterations {
-		s := startMountEnv(t, noReaper, dir)
+		s := testutil.StartMount(t, noReaper, dir)
 		wantServed(t, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
+		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
 		wantStale(t, dir)
 		if t.Failed() {
 			t.Fatalf("round %d", i)
 		}
 	}
-	s := startMount(t, dir)
+	s := testutil.StartMount(t, nil, dir)
 	wantServed(t, dir)
-	if ee := s.kill(t, syscall.SIGTERM); ee != nil {
-		t.Fatalf("pmem2emu mount after SIGTERM: %v; stderr:\n%s", ee, s.stderr)
+	if err := s.Signal(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("pmem2emu mount after SIGTERM: %v; stderr:\n%s", err, &s.Stderr)
 	}
-	nothingMountedAt(t, dir)
+	testutil.NothingMountedBelow(t, dir)
 	emptyDir(t, dir)
 	t.Logf("%d servers killed with SIGKILL, each stale mount recovered by the next pmem2emu mount", *iterations)
 }
@@ -95,8 +97,8 @@ func TestKilledMountIsRecoveredByTheNextMount(t *testing.T) {
 func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 	dir := t.TempDir()
 	for i := range *iterations {
-		s := startMountEnv(t, noReaper, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
+		s := testutil.StartMount(t, noReaper, dir)
+		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
 		wantStale(t, dir)
 		f, err := emulate.Mount(dir, nil)
 		if err != nil {
@@ -106,7 +108,7 @@ func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 		if err := f.Close(); err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
-		nothingMountedAt(t, dir)
+		testutil.NothingMountedBelow(t, dir)
 		emptyDir(t, dir)
 	}
 	t.Logf("%d servers killed with SIGKILL, each stale mount recovered by the next emulate.Mount", *iterations)
@@ -118,13 +120,10 @@ func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 func TestKilledCheckAndExecAreRecovered(t *testing.T) {
 	t.Run("a check killed with SIGKILL while its own call waits on its own mount ends, and its reaper removes the mount", func(t *testing.T) {
 		tmp := t.TempDir()
-		cmd := exec.Command(bin, "check", "--spec", slowSpec(t))
-		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		cmd := cliCmd(t, tmp, "check", "--spec", slowSpec(t))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, cmd.Start())
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		dir := waitForMount(t, tmp, "pmem2emu-check-")
@@ -140,7 +139,7 @@ func TestKilledCheckAndExecAreRecovered(t *testing.T) {
 			t.Errorf("the killed check (pid %d) has not ended 10s after SIGKILL: %s; its mount %s hangs every access. "+
 				"Recovered below by aborting the connection (/sys/fs/fuse/connections/N/abort)",
 				cmd.Process.Pid, stuckThreads(cmd.Process.Pid), dir)
-			abortConnection(t, dir)
+			testutil.AbortConnection(t, dir)
 			if !waitExit(done, 10*time.Second) {
 				t.Fatalf("the killed check has not ended 10s after its connection was aborted: %s", stuckThreads(cmd.Process.Pid))
 			}
@@ -149,14 +148,11 @@ func TestKilledCheckAndExecAreRecovered(t *testing.T) {
 	})
 	t.Run("an exec killed with SIGKILL while its command runs leaves no mount behind", func(t *testing.T) {
 		tmp := t.TempDir()
-		cmd := exec.Command(bin, "exec", "--", "sleep", "60")
-		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		cmd := cliCmd(t, tmp, "exec", "--", "sleep", "60")
 		cmd.WaitDelay = time.Second // the orphaned command keeps stderr open
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, cmd.Start())
 		waitForMount(t, tmp, "pmem2emu-exec-")
 		// The command runs in a namespace of its own, which holds a
 		// copy of the mount: find it before killing its parent.
@@ -177,9 +173,7 @@ func slowSpec(t *testing.T) string {
 	spec := `{"nodes": [{"path": "data/f", "type": "file", "expect": {"all": {"from_fd": 0}}}],
 		"faults": [{"path": "data/f", "op": "getattr", "delay": "2s"}]}`
 	file := filepath.Join(t.TempDir(), "slow.json")
-	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(spec), 0o644))
 	return file
 }
 
@@ -187,31 +181,18 @@ func slowSpec(t *testing.T) string {
 // whose name starts with prefix, and returns it.
 func waitForMount(t *testing.T, tmp, prefix string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, l := range mountsAt(t, tmp) {
-			f := strings.Fields(l)
-			if strings.HasPrefix(filepath.Base(f[4]), prefix) && strings.Contains(l, " - fuse.pmem2emu ") {
-				return f[4]
+	var dir string
+	found := testutil.Eventually(20*time.Second, func() bool {
+		for _, m := range testutil.MountsBelow(t, tmp) {
+			if strings.HasPrefix(filepath.Base(m.Mountpoint), prefix) && m.FSType == testutil.FSType {
+				dir = m.Mountpoint
+				return true
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	})
+	if !found {
+		t.Fatalf("no pmem2emu mount %s* appeared in %s within 20s", prefix, tmp)
 	}
-	t.Fatalf("no pmem2emu mount %s* appeared in %s within 20s", prefix, tmp)
-	return ""
-}
-
-// wantStaleAt is wantStale for a mount point that might be reached while
-// the dying server's last requests drain.
-func wantStaleAt(t *testing.T, dir string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, err := os.Stat(dir)
-		if err != nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	wantStale(t, dir)
+	return dir
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -84,14 +85,14 @@ func TestReusedDescriptorNumbers(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n := highFD(t)
-			must(t, unix.Dup3(c.from, n, unix.O_CLOEXEC))
+			require.NoError(t, unix.Dup3(c.from, n, unix.O_CLOEXEC))
 			src, err := pmem2.SourceFromFD(n, sysfs)
 			wantCode(t, err, 0)
 			defer src.Delete()
 			if c.to < 0 {
-				must(t, unix.Close(n))
+				require.NoError(t, unix.Close(n))
 			} else {
-				must(t, unix.Dup3(c.to, n, unix.O_CLOEXEC))
+				require.NoError(t, unix.Dup3(c.to, n, unix.O_CLOEXEC))
 			}
 			if src.Type() != c.typ {
 				t.Errorf("type %v, want %v: the source keeps what SourceFromFD saw", src.Type(), c.typ)
@@ -124,7 +125,7 @@ func TestReusedDescriptorNumbers(t *testing.T) {
 func statSize(t *testing.T, p string) uint64 {
 	t.Helper()
 	var st unix.Stat_t
-	must(t, unix.Stat(p, &st))
+	require.NoError(t, unix.Stat(p, &st))
 	return uint64(st.Size)
 }
 
@@ -141,12 +142,12 @@ func TestDescriptorClosedDuringTheCall(t *testing.T) {
 	small := openFD(t, f.Path("data/small"), unix.O_RDONLY)
 	n := highFD(t)
 
-	must(t, unix.Dup3(dax, n, unix.O_CLOEXEC))
+	require.NoError(t, unix.Dup3(dax, n, unix.O_CLOEXEC))
 	daxSrc, err := pmem2.SourceFromFD(n, sysfs)
-	must(t, err)
-	must(t, unix.Dup3(small, n, unix.O_CLOEXEC))
+	require.NoError(t, err)
+	require.NoError(t, unix.Dup3(small, n, unix.O_CLOEXEC))
 	fileSrc, err := pmem2.SourceFromFD(n, sysfs)
-	must(t, err)
+	require.NoError(t, err)
 
 	type res struct {
 		code pmem2.Code

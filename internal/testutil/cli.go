@@ -1,13 +1,18 @@
 package testutil
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The one way tests get the pmem2emu command: built from this module's
@@ -60,4 +65,91 @@ func removeCLI() {
 	if cli.dir != "" {
 		os.RemoveAll(cli.dir)
 	}
+}
+
+// A MountProcess is a running `pmem2emu mount`.
+type MountProcess struct {
+	Cmd *exec.Cmd
+	Dir string // the mount point
+	// Stderr is what the process wrote on its standard error; read it
+	// once the process has ended.
+	Stderr bytes.Buffer
+	done   chan error
+	err    error
+	ended  bool
+}
+
+// StartMount runs `pmem2emu mount args…` (the mount point last) with env
+// added to this process's environment, and returns once it said "mounted
+// DIR": the mount is served. A process still running when the test ends
+// gets SIGTERM, and must then unmount and exit 0 within 20 s.
+func StartMount(t testing.TB, env []string, args ...string) *MountProcess {
+	t.Helper()
+	p := &MountProcess{Dir: args[len(args)-1], done: make(chan error, 1)}
+	p.Cmd = exec.Command(CLI(t), append([]string{"mount"}, args...)...)
+	p.Cmd.Env = append(os.Environ(), env...)
+	p.Cmd.Stderr = &p.Stderr
+	out, err := p.Cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(out).ReadString('\n')
+		line <- l
+		io.Copy(io.Discard, out)
+		p.done <- p.Cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if p.ended {
+			return
+		}
+		p.Cmd.Process.Signal(syscall.SIGTERM)
+		if !p.wait(20 * time.Second) {
+			p.Cmd.Process.Kill()
+			p.wait(time.Minute)
+			t.Errorf("pmem2emu mount %s did not stop within 20s of SIGTERM; killed", p.Dir)
+		} else if p.err != nil {
+			t.Errorf("pmem2emu mount %s after SIGTERM: %v\n%s", p.Dir, p.err, &p.Stderr)
+		}
+	})
+	select {
+	case l := <-line:
+		if want := "mounted " + p.Dir + "\n"; l != want {
+			p.Cmd.Process.Kill() // harmless when it has exited already
+			p.wait(time.Minute)
+			t.Fatalf("pmem2emu mount %s printed %q, want %q; stderr:\n%s", p.Dir, l, want, &p.Stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("pmem2emu mount %s did not say it mounted within 20s", p.Dir)
+	}
+	return p
+}
+
+// Signal sends sig and waits for the process to end; it returns how it
+// ended, as exec.Cmd.Wait does (nil for exit status 0).
+func (p *MountProcess) Signal(t testing.TB, sig os.Signal) error {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	if !p.wait(20 * time.Second) {
+		t.Fatalf("pmem2emu mount %s did not end within 20s of %v", p.Dir, sig)
+	}
+	return p.err
+}
+
+func (p *MountProcess) wait(d time.Duration) bool {
+	if p.ended {
+		return true
+	}
+	select {
+	case p.err = <-p.done:
+		p.ended = true
+	case <-time.After(d):
+	}
+	return p.ended
 }

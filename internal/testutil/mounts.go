@@ -79,14 +79,19 @@ func Line(m *mountinfo.Info) string {
 		m.ID, m.Parent, m.Major, m.Minor, m.Root, m.Mountpoint, m.Options, opt, m.FSType, m.Source, m.VFSOptions)
 }
 
-// Describe renders mounts a Line each, on indented lines, for a failure
-// message.
-func Describe(ms ...*mountinfo.Info) string {
+// Lines renders mounts a Line each.
+func Lines(ms []*mountinfo.Info) []string {
 	lines := make([]string, len(ms))
 	for i, m := range ms {
 		lines[i] = Line(m)
 	}
-	return strings.Join(lines, "\n\t")
+	return lines
+}
+
+// Describe renders mounts a Line each, on indented lines, for a failure
+// message.
+func Describe(ms ...*mountinfo.Info) string {
+	return strings.Join(Lines(ms), "\n\t")
 }
 
 // Options splits a comma-separated option list (Info.Options or

@@ -125,7 +125,7 @@ func TestTheHostMountTableKeepsItsMountsForSysAndDev(t *testing.T) {
 // sysDevMounts are this process's mounts on /sys, /dev and below them.
 func sysDevMounts(t testing.TB) []string {
 	t.Helper()
-	return mountTable(append(testutil.MountsBelow(t, "/sys"), testutil.MountsBelow(t, "/dev")...))
+	return testutil.Lines(append(testutil.MountsBelow(t, "/sys"), testutil.MountsBelow(t, "/dev")...))
 }
 
 // mountLines is the mount table of process pid (0: this one), a mount a
@@ -138,15 +138,7 @@ func mountLines(pid int) ([]string, error) {
 	} else {
 		ms, err = mountinfo.PidMountInfo(pid)
 	}
-	return mountTable(ms), err
-}
-
-func mountTable(ms []*mountinfo.Info) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = testutil.Line(m)
-	}
-	return out
+	return testutil.Lines(ms), err
 }
 
 func helperIsolated(args []string) int {

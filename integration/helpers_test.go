@@ -7,10 +7,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -21,6 +24,9 @@ const (
 )
 
 var page = uint64(os.Getpagesize())
+
+// devSize is the size of deviceSpec's Device DAX.
+const devSize = 16 * mib
 
 // Open modes, as the tables spell them.
 const (
@@ -66,11 +72,11 @@ const (
 )
 
 // deviceSpec is a fixture that may be mounted in device mode: its only
-// device node, a Device DAX of 16 MiB aligned to 2 MiB, is char 1:5, so
+// device node, a Device DAX of devSize aligned to 2 MiB, is char 1:5, so
 // opening it opens /dev/zero and mapping it maps zeros.
 func deviceSpec() *emulate.Spec {
 	return &emulate.Spec{
-		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 16 * mib, Align: 2 * mib}},
+		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: devSize, Align: 2 * mib}},
 		Nodes:      []emulate.Node{{Path: "data/small", Type: "file", Content: "hello, pmem\n"}},
 	}
 }
@@ -139,6 +145,72 @@ func wantCode(t *testing.T, err error, want pmem2.Code) {
 	}
 }
 
+// valueCase is one Size or Alignment call and what C returns for it.
+type valueCase struct {
+	name  string
+	want  pmem2.Code
+	value uint64 // when want is 0
+	msg   []string
+}
+
+// A valueCall is Size or Alignment.
+type valueCall struct {
+	name string
+	fn   func(*pmem2.Source) (uint64, error)
+}
+
+var (
+	sizeCall      = valueCall{"Size", (*pmem2.Source).Size}
+	alignmentCall = valueCall{"Alignment", (*pmem2.Source).Alignment}
+)
+
+// check runs the call on src, which must not block, and checks what it
+// returns against c.
+func (vc valueCall) check(t *testing.T, f *emulate.Fixture, src *pmem2.Source, c valueCase) {
+	t.Helper()
+	var got uint64
+	var err error
+	testutil.Within(t, 10*time.Second, vc.name, func() { got, err = vc.fn(src) })
+	wantErr(t, f, err, c.want, c.msg...)
+	if c.want == 0 && got != c.value {
+		t.Errorf("%s() = %d, want %d", vc.name, got, c.value)
+	}
+	if c.want != 0 && got != 0 {
+		t.Errorf("a failing %s() returned %d, want 0", vc.name, got)
+	}
+}
+
+// sourceCase is a source opened on rel with flags, and what the call
+// returns for it.
+type sourceCase struct {
+	rel   string
+	flags int
+	valueCase
+}
+
+// checkEach checks the call on the source of each case, opened on f, in a
+// subtest named by the case.
+func (vc valueCall) checkEach(t *testing.T, f *emulate.Fixture, cases []sourceCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src, _ := newSource(t, f, c.rel, c.flags)
+			vc.check(t, f, src, c.valueCase)
+		})
+	}
+}
+
+// wantErr checks err against the code C would return and the parts its
+// message must name (see wantCode and wantMsg), logging it for the reader.
+func wantErr(t *testing.T, f *emulate.Fixture, err error, want pmem2.Code, msg ...string) {
+	t.Helper()
+	if err != nil {
+		t.Log(err)
+	}
+	wantCode(t, err, want)
+	wantMsg(t, f, err, msg...)
+}
+
 // wantMsg checks that the error message holds each part; "{sys}" in a part
 // stands for the fixture's sysfs root.
 func wantMsg(t *testing.T, f *emulate.Fixture, err error, parts ...string) {
@@ -205,6 +277,15 @@ func highDup(t *testing.T, fd int) int {
 	}
 	t.Cleanup(func() { _ = unix.Close(n) })
 	return n
+}
+
+// callsDuring is how many calls of op on path reached f's server while fn
+// ran: 0 means a fault on them cannot have fired, or a cached value was
+// used.
+func callsDuring(f *emulate.Fixture, path string, op fusefs.Op, fn func()) uint64 {
+	before := f.Server().Calls(path, op)
+	fn()
+	return f.Server().Calls(path, op) - before
 }
 
 // addFault installs a fault rule, failing the test if it is refused.

@@ -33,11 +33,7 @@ func runFromFD(t *testing.T, f *emulate.Fixture, c fromFDCase) {
 	t.Helper()
 	fd := c.fd(t, f)
 	src, err := fromFD(f, fd)
-	if err != nil {
-		t.Log(err)
-	}
-	wantCode(t, err, c.want)
-	wantMsg(t, f, err, c.msg...)
+	wantErr(t, f, err, c.want, c.msg...)
 	if c.want != 0 {
 		if src != nil {
 			t.Errorf("a failing SourceFromFD returned a source: %v", src.Type())
@@ -175,11 +171,11 @@ func testFromFDFstatFaults(t *testing.T) {
 			f := start(t, nil)
 			fd := openFD(t, f.Path("data/small"), rdonly)
 			addFault(t, f, "data/small", "getattr", c.errno)
-			before := f.Server().Calls("data/small", fusefs.OpGetattr)
-			_, err := fromFD(f, fd)
+			var err error
+			n := callsDuring(f, "data/small", fusefs.OpGetattr, func() { _, err = fromFD(f, fd) })
 			wantCode(t, err, c.want)
 			wantMsg(t, f, err, "pmem2_source_from_fd", "fstat")
-			if f.Server().Calls("data/small", fusefs.OpGetattr) == before {
+			if n == 0 {
 				t.Error("fstat did not reach the server: the fault cannot have fired")
 			}
 		})
@@ -189,10 +185,10 @@ func testFromFDFstatFaults(t *testing.T) {
 		f := start(t, nil)
 		fd := openFD(t, f.Path("data/small"), wronly)
 		addFault(t, f, "data/small", "getattr", "EIO")
-		before := f.Server().Calls("data/small", fusefs.OpGetattr)
-		_, err := fromFD(f, fd)
+		var err error
+		n := callsDuring(f, "data/small", fusefs.OpGetattr, func() { _, err = fromFD(f, fd) })
 		wantCode(t, err, pmem2.ErrInvalidFileHandle)
-		if n := f.Server().Calls("data/small", fusefs.OpGetattr) - before; n != 0 {
+		if n != 0 {
 			t.Errorf("%d getattr calls reached the server: the access mode must be checked first", n)
 		}
 	})
@@ -264,11 +260,11 @@ func testFromFDSysfsFaults(t *testing.T) {
 			flt := c.fault(t, f)
 			addFault(t, f, flt.path, flt.op, flt.errno)
 			op, _ := fusefs.ParseOp(flt.op)
-			before := f.Server().Calls(flt.path, op)
-			_, err := fromFD(f, fd)
+			var err error
+			n := callsDuring(f, flt.path, op, func() { _, err = fromFD(f, fd) })
 			wantCode(t, err, c.want)
 			wantMsg(t, f, err, "pmem2_source_from_fd", "realpath", "{sys}/dev/char/252:0/subsystem")
-			if f.Server().Calls(flt.path, op) == before {
+			if n == 0 {
 				t.Errorf("no %s of %s reached the server: the fault cannot have fired", flt.op, flt.path)
 			}
 			// The same call succeeds once the fault is gone: nothing

@@ -41,21 +41,20 @@ func warm(t *testing.T, dir string) {
 // fault rule decides.
 type call func(t *testing.T, dir string) error
 
-func statCall(p string) call {
-	return func(t *testing.T, dir string) error { _, err := os.Stat(filepath.Join(dir, p)); return err }
+// on is fn called on path p below the mount.
+func on(p string, fn func(string) error) call {
+	return func(t *testing.T, dir string) error { return fn(filepath.Join(dir, p)) }
 }
 
-func readCall(p string) call {
-	return func(t *testing.T, dir string) error { _, err := os.ReadFile(filepath.Join(dir, p)); return err }
-}
-
-func readDirCall(p string) call {
-	return func(t *testing.T, dir string) error { _, err := os.ReadDir(filepath.Join(dir, p)); return err }
-}
-
-func openCall(p string) call {
-	return func(t *testing.T, dir string) error { _, err := osOpen(filepath.Join(dir, p)); return err }
-}
+// The calls fn of on.
+var (
+	stat     = func(p string) error { _, err := os.Stat(p); return err }
+	read     = func(p string) error { _, err := os.ReadFile(p); return err }
+	readDir  = func(p string) error { _, err := os.ReadDir(p); return err }
+	open     = func(p string) error { _, err := osOpen(p); return err }
+	readlink = func(p string) error { _, err := os.Readlink(p); return err }
+	realpath = func(p string) error { _, err := filepath.EvalSymlinks(p); return err }
+)
 
 // onOpenFile opens p with flag, which must succeed, and returns what do
 // does with the descriptor.
@@ -80,24 +79,24 @@ func TestEachFaultReachesTheSystemCall(t *testing.T) {
 		{"a getattr fault fails fstat while open succeeds",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpGetattr, Errno: syscall.EIO}, onOpenFile("d/f", os.O_RDONLY, fstat), syscall.EIO},
 		{"a getattr fault fails stat",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpGetattr, Errno: syscall.EIO}, statCall("d/f"), syscall.EIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpGetattr, Errno: syscall.EIO}, on("d/f", stat), syscall.EIO},
 		{"a lookup fault fails stat",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.EACCES}, statCall("d/f"), syscall.EACCES},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.EACCES}, on("d/f", stat), syscall.EACCES},
 		{"a lookup fault of ENOENT hides a node",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.ENOENT}, statCall("d/f"), syscall.ENOENT},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.ENOENT}, on("d/f", stat), syscall.ENOENT},
 		{"a lookup fault on a missing name replaces ENOENT",
-			fusefs.Fault{Path: "d/nothing", Op: fusefs.OpLookup, Errno: syscall.EIO}, statCall("d/nothing"), syscall.EIO},
+			fusefs.Fault{Path: "d/nothing", Op: fusefs.OpLookup, Errno: syscall.EIO}, on("d/nothing", stat), syscall.EIO},
 		{"an open fault fails open",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpOpen, Errno: syscall.ENXIO}, openCall("d/f"), syscall.ENXIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpOpen, Errno: syscall.ENXIO}, on("d/f", open), syscall.ENXIO},
 		{"an open fault on a directory fails opendir",
-			fusefs.Fault{Path: "d", Op: fusefs.OpOpen, Errno: syscall.EMFILE}, readDirCall("d"), syscall.EMFILE},
+			fusefs.Fault{Path: "d", Op: fusefs.OpOpen, Errno: syscall.EMFILE}, on("d", readDir), syscall.EMFILE},
 		{"a read fault fails read",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpRead, Errno: syscall.EIO}, readCall("d/f"), syscall.EIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/f", read), syscall.EIO},
 		{"a write fault fails write",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpWrite, Errno: syscall.ENOSPC}, onOpenFile("d/f", os.O_WRONLY, write), syscall.ENOSPC},
 		{"a readlink fault fails readlink",
 			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.Readlink(filepath.Join(dir, "d/link")); return err }, syscall.EIO},
+			on("d/link", readlink), syscall.EIO},
 		{"a readlink fault fails realpath through a chain",
 			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO},
 			func(t *testing.T, dir string) error {
@@ -105,30 +104,30 @@ func TestEachFaultReachesTheSystemCall(t *testing.T) {
 				return err
 			}, syscall.EIO},
 		{"a readlink fault fails a path walk through the link",
-			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO}, statCall("hop"), syscall.EIO},
+			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO}, on("hop", stat), syscall.EIO},
 		{"a readdir fault fails getdents",
-			fusefs.Fault{Path: "d", Op: fusefs.OpReaddir, Errno: syscall.EIO}, readDirCall("d"), syscall.EIO},
+			fusefs.Fault{Path: "d", Op: fusefs.OpReaddir, Errno: syscall.EIO}, on("d", readDir), syscall.EIO},
 		{"an fsync fault fails fsync",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpFsync, Errno: syscall.EIO}, onOpenFile("d/f", os.O_RDWR, (*os.File).Sync), syscall.EIO},
 		{"an fsync fault on a directory fails fsync of the directory",
 			fusefs.Fault{Path: "d", Op: fusefs.OpFsync, Errno: syscall.EROFS}, onOpenFile("d", os.O_RDONLY, (*os.File).Sync), syscall.EROFS},
 		{"a truncate fault fails truncate",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpSetattr, Errno: syscall.EPERM},
-			func(t *testing.T, dir string) error { return os.Truncate(filepath.Join(dir, "d/f"), 1) }, syscall.EPERM},
+			on("d/f", func(p string) error { return os.Truncate(p, 1) }), syscall.EPERM},
 		{"a truncate fault fails ftruncate",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpSetattr, Errno: syscall.EFBIG},
 			onOpenFile("d/f", os.O_RDWR, func(f *os.File) error { return f.Truncate(0) }), syscall.EFBIG},
 		{"a setattr fault fails chmod",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpSetattr, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { return os.Chmod(filepath.Join(dir, "d/f"), 0600) }, syscall.EIO},
+			on("d/f", func(p string) error { return os.Chmod(p, 0600) }), syscall.EIO},
 		{"a glob with ** matches at any depth",
-			fusefs.Fault{Path: "**/f", Op: fusefs.OpRead, Errno: syscall.EIO}, readCall("d/sub/f"), syscall.EIO},
+			fusefs.Fault{Path: "**/f", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/sub/f", read), syscall.EIO},
 		{"a glob component matches one name",
-			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO}, readCall("d/g"), syscall.EIO},
+			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/g", read), syscall.EIO},
 		{"a glob component does not match deeper",
-			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO}, readCall("d/sub/f"), 0},
+			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/sub/f", read), 0},
 		{"a rule on another path leaves the call alone",
-			fusefs.Fault{Path: "d/g", Op: fusefs.OpRead, Errno: syscall.EIO}, readCall("d/f"), 0},
+			fusefs.Fault{Path: "d/g", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/f", read), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" (rule from Mount)", func(t *testing.T) {

@@ -1,12 +1,9 @@
 package nsrun_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -178,25 +175,6 @@ func helperStat(paths []string) int {
 		fmt.Printf("%s %s %d:%d open=%s\n", p, kind, unix.Major(st.Rdev), unix.Minor(st.Rdev), open)
 	}
 	return 0
-}
-
-// run runs cmd and returns its stdout, stderr and exit code (-1 when
-// killed by a signal).
-func run(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
-	t.Helper()
-	var o, e bytes.Buffer
-	if cmd.Stdout == nil {
-		cmd.Stdout = &o
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = &e
-	}
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("run %v: %v", cmd.Args, err)
-	}
-	return o.String(), e.String(), cmd.ProcessState.ExitCode()
 }
 
 func lines(s string) []string {

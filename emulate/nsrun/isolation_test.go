@@ -94,10 +94,7 @@ func TestTheHostIsUntouched(t *testing.T) {
 	require.NoError(t, err)
 	cmd := testutil.Command("isolated", tr.sys, tr.dev)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
+	out, _ := testutil.OutputOK(t, cmd)
 	assert.Equal(t, isolatedChecks, lines(out), "checks")
 
 	after, err := viewHost()
@@ -118,7 +115,7 @@ func TestTheHostIsUntouched(t *testing.T) {
 func TestTheHostMountTableKeepsItsMountsForSysAndDev(t *testing.T) {
 	tr := newTree(t)
 	before := sysDevMounts(t)
-	runOK(t, command(t, nsrun.Config{Sys: tr.sys, Dev: tr.dev}, "cat", "/sys/"+fakeMarker, "/dev/data"))
+	testutil.OutputOK(t, command(t, nsrun.Config{Sys: tr.sys, Dev: tr.dev}, "cat", "/sys/"+fakeMarker, "/dev/data"))
 	assert.Equal(t, before, sysDevMounts(t), "mounts on /sys and /dev")
 }
 

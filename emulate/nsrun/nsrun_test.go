@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -31,17 +32,6 @@ func command(t testing.TB, cfg nsrun.Config, name string, args ...string) *exec.
 	return cmd
 }
 
-// runOK runs cmd, fails the test unless it exits 0, and returns its
-// standard output and error.
-func runOK(t testing.TB, cmd *exec.Cmd) (stdout, stderr string) {
-	t.Helper()
-	stdout, stderr, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("%v: exit status %d, stderr:\n%s", cmd.Args[2:], code, stderr)
-	}
-	return stdout, stderr
-}
-
 func TestSupportedAsRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("these tests run as root (they make device nodes and start helpers as other users)")
@@ -54,35 +44,35 @@ func TestWhatTheCommandSees(t *testing.T) {
 	cfg := nsrun.Config{Sys: tr.sys, Dev: tr.dev}
 
 	t.Run("a command reads the fake /sys through its symlinks", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "cat", "/sys/dev/char/251:0/size",
+		out, _ := testutil.OutputOK(t, command(t, cfg, "cat", "/sys/dev/char/251:0/size",
 			"/sys/bus/dax/devices/dax0.0/subsystem/../../"+fakeMarker))
 		assert.Equal(t, fakeSize+"fake\n", out, "output")
 	})
 
 	t.Run("readlink -f of a link resolves inside the fake /sys", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "readlink", "-f", "/sys/dev/char/251:0/subsystem"))
+		out, _ := testutil.OutputOK(t, command(t, cfg, "readlink", "-f", "/sys/dev/char/251:0/subsystem"))
 		assert.Equal(t, "/sys/bus/dax\n", out, "output")
 	})
 
 	t.Run("/dev holds exactly the basics, the links and the given entries", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "ls", "-A", "/dev"))
+		out, _ := testutil.OutputOK(t, command(t, cfg, "ls", "-A", "/dev"))
 		assert.Equal(t, wantDev(devEntries...), lines(out), "ls -A /dev")
 	})
 
 	t.Run("without Dev, /dev holds only the basics and the links", func(t *testing.T) {
-		out, _ := runOK(t, command(t, nsrun.Config{Sys: tr.sys}, "ls", "-A", "/dev"))
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Sys: tr.sys}, "ls", "-A", "/dev"))
 		assert.Equal(t, wantDev(), lines(out), "ls -A /dev")
 	})
 
 	t.Run("without Sys, /sys is the host's", func(t *testing.T) {
-		out, _ := runOK(t, command(t, nsrun.Config{Dev: tr.dev}, "ls", "/sys"))
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Dev: tr.dev}, "ls", "/sys"))
 		if l := lines(out); slices.Contains(l, fakeMarker) || !slices.Contains(l, "kernel") {
 			t.Errorf("ls /sys = %q, want the host's", l)
 		}
 	})
 
 	t.Run("/dev/null, /dev/zero, /dev/stderr and the links work", func(t *testing.T) {
-		out, errOut := runOK(t, command(t, cfg, "sh", "-c",
+		out, errOut := testutil.OutputOK(t, command(t, cfg, "sh", "-c",
 			"echo lost > /dev/null && head -c 4 /dev/zero | od -An -tx1 && echo to-stderr > /dev/stderr && readlink /dev/fd /dev/ptmx"))
 		assert.Equal(t, " 00 00 00 00\n/proc/self/fd\npts/ptmx\n", out, "stdout")
 		assert.Equal(t, "to-stderr\n", errOut, "stderr")
@@ -92,7 +82,7 @@ func TestWhatTheCommandSees(t *testing.T) {
 		cmd := command(t, cfg, testExe(t), "/dev/data", "/dev/fifo0", "/dev/link", "/dev/mynull",
 			"/dev/sub", "/dev/sub/inner", "/dev/null", "/dev/pts", "/dev/shm")
 		cmd.Env = roleEnv("stat")
-		out, _ := runOK(t, cmd)
+		out, _ := testutil.OutputOK(t, cmd)
 		assert.Equal(t, []string{
 			"/dev/data file 0:0 open=ok",
 			"/dev/fifo0 fifo 0:0 open=ok",
@@ -107,7 +97,7 @@ func TestWhatTheCommandSees(t *testing.T) {
 	})
 
 	t.Run("the entries are the directory's own files, not copies", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "sh", "-c",
+		out, _ := testutil.OutputOK(t, command(t, cfg, "sh", "-c",
 			"cat /dev/link /dev/sub/inner && echo written > /dev/sub/new && echo to-null > /dev/mynull"))
 		assert.Equal(t, "hello\ninner\n", out, "output")
 		b, err := os.ReadFile(filepath.Join(tr.dev, "sub/new"))
@@ -122,7 +112,7 @@ func TestWhatTheCommandSees(t *testing.T) {
 		dev := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dev, "null"), []byte("not the null device\n"), 0o644))
 		require.NoError(t, os.Symlink("/proc/self/fd/1", filepath.Join(dev, "ptmx")))
-		out, _ := runOK(t, command(t, nsrun.Config{Dev: dev}, "sh", "-c", "cat /dev/null; readlink /dev/ptmx; ls -A /dev"))
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Dev: dev}, "sh", "-c", "cat /dev/null; readlink /dev/ptmx; ls -A /dev"))
 		l := lines(out)
 		if len(l) < 2 {
 			t.Fatalf("output %q", out)
@@ -134,13 +124,13 @@ func TestWhatTheCommandSees(t *testing.T) {
 	t.Run("a command started in a directory under /sys starts in the fake one", func(t *testing.T) {
 		cmd := command(t, cfg, "sh", "-c", "pwd; ls")
 		cmd.Dir = "/sys/dev/char"
-		out, _ := runOK(t, cmd)
+		out, _ := testutil.OutputOK(t, cmd)
 		assert.Equal(t, "/sys/dev/char\n251:0\n", out, "output")
 	})
 
 	t.Run("relative Sys and Dev are taken from the caller's directory", func(t *testing.T) {
 		t.Chdir(tr.root)
-		out, _ := runOK(t, command(t, nsrun.Config{Sys: "sys", Dev: "./dev"}, "cat", "/sys/"+fakeMarker, "/dev/data"))
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Sys: "sys", Dev: "./dev"}, "cat", "/sys/"+fakeMarker, "/dev/data"))
 		assert.Equal(t, "fake\nhello\n", out, "output")
 	})
 }
@@ -150,13 +140,13 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 	cfg := nsrun.Config{Sys: tr.sys, Dev: tr.dev}
 
 	t.Run("its exit status is the command's", func(t *testing.T) {
-		_, _, code := run(t, command(t, cfg, "sh", "-c", "exit 3"))
+		_, _, code := testutil.Output(t, command(t, cfg, "sh", "-c", "exit 3"))
 		assert.Equal(t, 3, code, "exit status")
 	})
 
 	t.Run("a command that kills itself is reported killed by that signal", func(t *testing.T) {
 		cmd := command(t, cfg, "sh", "-c", "kill -TERM $$")
-		_, _, code := run(t, cmd)
+		_, _, code := testutil.Output(t, cmd)
 		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 		assert.Equal(t, -1, code, "exit code")
 		assert.Equal(t, syscall.SIGTERM, ws.Signal(), "signal")
@@ -189,7 +179,7 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 	t.Run("stdin and stdout pass through", func(t *testing.T) {
 		cmd := command(t, cfg, "cat")
 		cmd.Stdin = strings.NewReader("through the namespace\n")
-		out, _ := runOK(t, cmd)
+		out, _ := testutil.OutputOK(t, cmd)
 		assert.Equal(t, "through the namespace\n", out, "output")
 	})
 
@@ -199,7 +189,7 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 		defer r.Close()
 		cmd := command(t, cfg, "sh", "-c", "echo on-fd-3 >&3")
 		cmd.ExtraFiles = []*os.File{w}
-		runOK(t, cmd)
+		testutil.OutputOK(t, cmd)
 		w.Close()
 		got := make([]byte, 64)
 		n, _ := r.Read(got)
@@ -213,12 +203,12 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 		require.NoError(t, os.Symlink(env, filepath.Join(bin, "mytool")))
 		cmd := command(t, cfg, "mytool")
 		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "ONLY=this"}
-		out, _ := runOK(t, cmd)
+		out, _ := testutil.OutputOK(t, cmd)
 		assert.Equal(t, cmd.Env, lines(out), "env")
 	})
 
 	t.Run("root's command runs as root with root's capabilities", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "sh", "-c", "id -u; grep CapEff /proc/self/status"))
+		out, _ := testutil.OutputOK(t, command(t, cfg, "sh", "-c", "id -u; grep CapEff /proc/self/status"))
 		assert.Equal(t, "0\n"+statusLine(t, "CapEff")+"\n", out, "output")
 	})
 
@@ -258,38 +248,44 @@ func TestFailures(t *testing.T) {
 	file := filepath.Join(tr.dev, "data")
 
 	t.Run("a missing command exits 127 and says so", func(t *testing.T) {
-		out, errOut, code := run(t, command(t, cfg, "no-such-command-nsrun"))
+		out, errOut, code := testutil.Output(t, command(t, cfg, "no-such-command-nsrun"))
 		assert.Equal(t, nsrun.ExitSetup, code, "exit status")
 		assert.Equal(t, "", out, "stdout")
 		assert.Equal(t, "nsrun: no-such-command-nsrun: executable file not found in $PATH\n", errOut, "stderr")
 	})
 
 	t.Run("a command that is not executable exits 126", func(t *testing.T) {
-		_, errOut, code := run(t, command(t, cfg, file))
+		_, errOut, code := testutil.Output(t, command(t, cfg, file))
 		assert.Equal(t, nsrun.ExitNotExecutable, code, "exit status")
 		assert.Equal(t, "nsrun: "+file+": permission denied\n", errOut, "stderr")
 	})
 
-	t.Run("a Sys removed before the start fails the set-up naming the step and path", func(t *testing.T) {
-		gone := filepath.Join(t.TempDir(), "sys")
-		require.NoError(t, os.Mkdir(gone, 0o755))
-		cmd := command(t, nsrun.Config{Sys: gone}, "true")
-		require.NoError(t, os.Remove(gone))
-		_, errOut, code := run(t, cmd)
-		assert.Equal(t, nsrun.ExitSetup, code, "exit status")
-		assert.Equal(t, "nsrun: open "+gone+": no such file or directory\n", errOut, "stderr")
-	})
-
-	t.Run("a Dev turned into a file before the start fails the set-up naming the path", func(t *testing.T) {
-		dev := filepath.Join(t.TempDir(), "dev")
-		require.NoError(t, os.Mkdir(dev, 0o755))
-		cmd := command(t, nsrun.Config{Dev: dev}, "true")
-		require.NoError(t, os.Remove(dev))
-		require.NoError(t, os.WriteFile(dev, nil, 0o644))
-		_, errOut, code := run(t, cmd)
-		assert.Equal(t, nsrun.ExitSetup, code, "exit status")
-		assert.Equal(t, "nsrun: readdirent "+dev+": not a directory\n", errOut, "stderr")
-	})
+	// A directory given to Command that changes before the start fails
+	// the set-up in the child, naming the step and the path.
+	for _, c := range []struct {
+		name   string
+		cfg    func(dir string) nsrun.Config
+		change func(dir string) error
+		want   string // %s: the directory
+	}{
+		{"a Sys removed before the start fails the set-up naming the step and path",
+			func(d string) nsrun.Config { return nsrun.Config{Sys: d} }, os.Remove,
+			"nsrun: open %s: no such file or directory\n"},
+		{"a Dev turned into a file before the start fails the set-up naming the path",
+			func(d string) nsrun.Config { return nsrun.Config{Dev: d} },
+			func(d string) error { return errors.Join(os.Remove(d), os.WriteFile(d, nil, 0o644)) },
+			"nsrun: readdirent %s: not a directory\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "dir")
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			cmd := command(t, c.cfg(dir), "true")
+			require.NoError(t, c.change(dir))
+			_, errOut, code := testutil.Output(t, cmd)
+			assert.Equal(t, nsrun.ExitSetup, code, "exit status")
+			assert.Equal(t, fmt.Sprintf(c.want, dir), errOut, "stderr")
+		})
+	}
 
 	for _, c := range []struct {
 		name string
@@ -326,10 +322,7 @@ func TestSupportedWithoutCapSysAdmin(t *testing.T) {
 	}
 	cmd := exec.Command(setpriv, "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--", testExe(t))
 	cmd.Env = append(os.Environ(), testutil.Env("supported")...)
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d: %s", code, errOut)
-	}
+	out, _ := testutil.OutputOK(t, cmd)
 	assert.Equal(t, "nsrun: cannot create a mount namespace: starting a process in new namespaces: "+
 		"fork/exec /proc/self/exe: operation not permitted; "+
 		"run as root with CAP_SYS_ADMIN (in a container: allow the mount and unshare system calls)\n", out, "Supported()")

@@ -45,10 +45,7 @@ func TestAnUnprivilegedUser(t *testing.T) {
 	require.NoError(t, err)
 	cmd := testutil.CommandAs(t, otherUser, otherUser, "unpriv", tr.sys, tr.dev)
 	cmd.Dir = dir
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
+	out, errOut := testutil.OutputOK(t, cmd)
 
 	if file := userNSForbidden(); file != "" {
 		t.Logf("this machine forbids unprivileged user namespaces (%s)", file)
@@ -113,10 +110,7 @@ func TestSupportedWhereUserNamespacesAreForbidden(t *testing.T) {
 		GidMappings:                ids,
 		GidMappingsEnableSetgroups: true,
 	}
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
+	out, _ := testutil.OutputOK(t, cmd)
 	assert.Equal(t, []string{
 		"Supported: nsrun: cannot create a mount namespace: unprivileged user namespaces are not allowed " +
 			"(/proc/sys/user/max_user_namespaces is 0); run as root, or allow some: sysctl -w user.max_user_namespaces=15000",

@@ -28,3 +28,14 @@ func Output(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
 	}
 	return o.String(), e.String(), cmd.ProcessState.ExitCode()
 }
+
+// OutputOK is Output for a command that must exit 0: any other end fails
+// the test, showing both outputs.
+func OutputOK(t testing.TB, cmd *exec.Cmd) (stdout, stderr string) {
+	t.Helper()
+	stdout, stderr, code := Output(t, cmd)
+	if code != 0 {
+		t.Fatalf("%s: exit status %d\nstdout:\n%s\nstderr:\n%s", strings.Join(cmd.Args, " "), code, stdout, stderr)
+	}
+	return stdout, stderr
+}

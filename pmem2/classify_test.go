@@ -8,8 +8,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
 )
 
 // classifyCases are sysfs trees for /dev/zero (1:5), correct and broken,
@@ -233,9 +235,7 @@ func TestCharDeviceClassificationMatchesC(t *testing.T) {
 func TestSubsystemBehindASearchForbiddenDirectoryIsEACCES(t *testing.T) {
 	s := newSysfs(t)
 	s.busDAX("1:5")
-	if err := os.Chmod(s.path("bus"), 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chmod(s.path("bus"), 0))
 	t.Cleanup(func() { os.Chmod(s.path("bus"), 0o755) })
 	zero := openFD(t, "/dev/zero", unix.O_RDONLY)
 	var got, glibc Code
@@ -264,13 +264,9 @@ func TestSysfsRootMayBeRelativeOrEndInASlash(t *testing.T) {
 	s := newSysfs(t)
 	s.busDAX("1:5")
 	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rel, err := filepath.Rel(wd, s.root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	zero := openFD(t, "/dev/zero", unix.O_RDONLY)
 	for _, root := range []string{rel, s.root + "/", s.root + "//."} {
 		for _, via := range []Option{{}, {procFD: "/nonexistent/fd"}} {

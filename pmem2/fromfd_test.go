@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,9 +15,7 @@ func TestSourceFromFDChecksLikeC(t *testing.T) {
 	file := tempFile(t, "0123456789")
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
-	if err := unix.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Mkfifo(fifo, 0o644))
 	// A block device node opened with O_PATH: the kernel never opens the
 	// device behind it, and 7:255 is a loop device number, not a disk.
 	blk := filepath.Join(dir, "blk")
@@ -49,9 +48,7 @@ func TestSourceFromFDChecksLikeC(t *testing.T) {
 		{"a block device is an invalid file type", func(t *testing.T) int { return openFD(t, blk, unix.O_PATH) }, ErrInvalidFileType, 0},
 		{"a symlink opened O_PATH|O_NOFOLLOW is an invalid file type", func(t *testing.T) int {
 			l := filepath.Join(t.TempDir(), "l")
-			if err := os.Symlink(file, l); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.Symlink(file, l))
 			return openFD(t, l, unix.O_PATH|unix.O_NOFOLLOW)
 		}, ErrInvalidFileType, 0},
 	}
@@ -74,18 +71,14 @@ func TestSourceFromFDChecksLikeC(t *testing.T) {
 
 func pipeEnd(t *testing.T, end int) int {
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
 	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
 	return p[end]
 }
 
 func socketFD(t *testing.T) int {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
 	return fds[0]
 }
@@ -112,9 +105,7 @@ func TestASourceHoldsTheFDNumberNotTheFile(t *testing.T) {
 	wantCode(t, err, 0)
 	// Reuse the number for another file, as C would see it.
 	other := openFD(t, tempFile(t, "twenty bytes long!!!"), unix.O_RDONLY)
-	if err := unix.Dup3(other, fd, unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Dup3(other, fd, unix.O_CLOEXEC))
 	size, err := src.Size()
 	wantCode(t, err, 0)
 	if size != 20 {

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -181,9 +182,7 @@ func TestAFaultDuringTheCopyIsCaught(t *testing.T) {
 	// A shared mapping of an empty file faults with SIGBUS on access.
 	fd := openFD(t, tempFile(t, ""), unix.O_RDWR)
 	m, err := unix.Mmap(fd, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer unix.Munmap(m)
 	if copyCatchingFaults(make([]byte, 8), m[:8]) {
 		t.Fatal("a read beyond the end of a mapped file did not fault")

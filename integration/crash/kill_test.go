@@ -16,22 +16,33 @@ import (
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
+// killRounds runs *iterations rounds on dir: a `pmem2emu mount` (env
+// added to its environment) serves it and is killed with SIGKILL, then
+// recover checks what it left and recovers it. The first round that
+// fails ends the test.
+func killRounds(t *testing.T, dir string, env []string, recover func(round int)) {
+	t.Helper()
+	for i := range *iterations {
+		s := testutil.StartMount(t, env, dir)
+		wantServed(t, dir)
+		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
+		recover(i)
+		if t.Failed() {
+			t.Fatalf("round %d", i)
+		}
+	}
+}
+
 // TestKilledMountIsCleanedByItsReaper kills `pmem2emu mount` with SIGKILL,
 // which no handler can catch: the server's reaper sees it die and detaches
 // the mount by itself, and the same directory is mounted again in the next
 // round.
 func TestKilledMountIsCleanedByItsReaper(t *testing.T) {
 	dir := t.TempDir()
-	for i := range *iterations {
-		s := testutil.StartMount(t, nil, dir)
-		wantServed(t, dir)
-		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
+	killRounds(t, dir, nil, func(int) {
 		unmountedSoon(t, dir)
 		emptyDir(t, dir)
-		if t.Failed() {
-			t.Fatalf("round %d", i)
-		}
-	}
+	})
 	t.Logf("%d servers killed with SIGKILL, each mount detached by the server's reaper", *iterations)
 }
 
@@ -42,18 +53,12 @@ func TestKilledMountIsCleanedByItsReaper(t *testing.T) {
 func TestKilledMountIsRecoveredByUmountStale(t *testing.T) {
 	dir := t.TempDir()
 	others := testutil.Lines(testutil.OurMounts(t)) // copies of the host's, taken with the namespace
-	for i := range *iterations {
-		s := testutil.StartMount(t, noReaper, dir)
-		wantServed(t, dir)
-		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
+	killRounds(t, dir, noReaper, func(int) {
 		wantStale(t, dir)
 		umountStale(t, dir)
 		testutil.NothingMountedBelow(t, dir)
 		emptyDir(t, dir)
-		if t.Failed() {
-			t.Fatalf("round %d", i)
-		}
-	}
+	})
 	var left []string
 	for _, m := range testutil.Lines(testutil.OurMounts(t)) {
 		if !slices.Contains(others, m) {
@@ -73,15 +78,7 @@ func TestKilledMountIsRecoveredByUmountStale(t *testing.T) {
 // last one is stopped with SIGTERM and must unmount.
 func TestKilledMountIsRecoveredByTheNextMount(t *testing.T) {
 	dir := t.TempDir()
-	for i := range *iterations {
-		s := testutil.StartMount(t, noReaper, dir)
-		wantServed(t, dir)
-		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
-		wantStale(t, dir)
-		if t.Failed() {
-			t.Fatalf("round %d", i)
-		}
-	}
+	killRounds(t, dir, noReaper, func(int) { wantStale(t, dir) })
 	s := testutil.StartMount(t, nil, dir)
 	wantServed(t, dir)
 	if err := s.Signal(t, syscall.SIGTERM); err != nil {
@@ -96,9 +93,7 @@ func TestKilledMountIsRecoveredByTheNextMount(t *testing.T) {
 // fixture started in-process by emulate.Mount, as emulate.Start does.
 func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 	dir := t.TempDir()
-	for i := range *iterations {
-		s := testutil.StartMount(t, noReaper, dir)
-		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
+	killRounds(t, dir, noReaper, func(i int) {
 		wantStale(t, dir)
 		f, err := emulate.Mount(dir, nil)
 		if err != nil {
@@ -110,7 +105,7 @@ func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 		}
 		testutil.NothingMountedBelow(t, dir)
 		emptyDir(t, dir)
-	}
+	})
 	t.Logf("%d servers killed with SIGKILL, each stale mount recovered by the next emulate.Mount", *iterations)
 }
 

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/internal/cref/clib"
@@ -14,14 +15,10 @@ import (
 
 func TestTheCLibraryInProcess(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(file, []byte("hello, pmem\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte("hello, pmem\n"), 0o644))
 	open := func(t *testing.T, flags int) int {
 		fd, err := unix.Open(file, flags|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { unix.Close(fd) })
 		return fd
 	}

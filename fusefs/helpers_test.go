@@ -113,14 +113,6 @@ func asUser(uid, gid int, fn func()) {
 	<-done
 }
 
-func openDir(t testing.TB, dir string) int {
-	t.Helper()
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { unix.Close(fd) })
-	return fd
-}
-
 func readFile(t testing.TB, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)

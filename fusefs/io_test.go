@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 func TestReadsAndWritesReachTheFile(t *testing.T) {
@@ -132,7 +133,7 @@ func TestPermissionsAreCheckedForTheCaller(t *testing.T) {
 		"rootonly":   {Type: fusefs.TypeFile, Mode: 0444},
 		"executable": {Type: fusefs.TypeFile, Mode: 0755},
 	}, nil)
-	root := openDir(t, dir)
+	root := testutil.OpenFD(t, dir, unix.O_PATH|unix.O_DIRECTORY)
 	tests := []struct {
 		name  string
 		path  string

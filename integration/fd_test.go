@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -34,7 +35,7 @@ func TestFD(t *testing.T) {
 	}
 
 	t.Run("FD gives back the number even after the caller closed it, as C does", func(t *testing.T) {
-		fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
+		fd := highDup(t, testutil.OpenFD(t, f.Path("data/small"), rdonly))
 		src, err := fromFD(f, fd)
 		wantCode(t, err, 0)
 		defer src.Delete()

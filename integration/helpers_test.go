@@ -90,23 +90,11 @@ func start(t *testing.T, spec *emulate.Spec, opts ...emulate.Option) *emulate.Fi
 	return emulate.Start(t, spec, opts...)
 }
 
-// openFD opens path with flags|O_CLOEXEC and closes the descriptor when the
-// test ends (a test that closes it itself makes that close fail harmlessly).
-func openFD(t *testing.T, path string, flags int) int {
-	t.Helper()
-	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open %s (flags %#x): %v", path, flags, err)
-	}
-	t.Cleanup(func() { _ = unix.Close(fd) })
-	return fd
-}
-
 // newSource opens rel below the fixture in the given mode and makes a
 // Source of it, failing the test if either step fails.
 func newSource(t *testing.T, f *emulate.Fixture, rel string, flags int) (*pmem2.Source, int) {
 	t.Helper()
-	fd := openFD(t, f.Path(rel), flags)
+	fd := testutil.OpenFD(t, f.Path(rel), flags)
 	src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
 	if err != nil {
 		t.Fatalf("SourceFromFD(%s): %v", rel, err)

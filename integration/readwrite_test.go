@@ -10,6 +10,7 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -161,7 +162,7 @@ func TestReadAt(t *testing.T) {
 // a bad block of real pmem shows itself.
 func repointed(t *testing.T) *pmem2.Source {
 	f := start(t, nil)
-	fd := highDup(t, openFD(t, f.Path("dev/dax0.0"), opath))
+	fd := highDup(t, testutil.OpenFD(t, f.Path("dev/dax0.0"), opath))
 	src, err := fromFD(f, fd)
 	wantCode(t, err, 0)
 	t.Cleanup(func() { _ = src.Delete() })
@@ -169,7 +170,7 @@ func repointed(t *testing.T) *pmem2.Source {
 	if err := os.WriteFile(short, []byte("hello, pmem\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	require.NoError(t, unix.Dup3(openFD(t, short, rdwr), fd, unix.O_CLOEXEC))
+	require.NoError(t, unix.Dup3(testutil.OpenFD(t, short, rdwr), fd, unix.O_CLOEXEC))
 	return src
 }
 

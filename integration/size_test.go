@@ -10,6 +10,7 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -76,7 +77,7 @@ func TestSize(t *testing.T) {
 		})
 		t.Run("a descriptor closed after SourceFromFD is an invalid handle", func(t *testing.T) {
 			f := start(t, nil)
-			fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
+			fd := highDup(t, testutil.OpenFD(t, f.Path("data/small"), rdonly))
 			src, err := fromFD(f, fd)
 			wantCode(t, err, 0)
 			require.NoError(t, unix.Close(fd))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -26,7 +27,7 @@ type fromFDCase struct {
 
 // opened is a fromFDCase descriptor: rel below the fixture, in mode flags.
 func opened(rel string, flags int) func(*testing.T, *emulate.Fixture) int {
-	return func(t *testing.T, f *emulate.Fixture) int { return openFD(t, f.Path(rel), flags) }
+	return func(t *testing.T, f *emulate.Fixture) int { return testutil.OpenFD(t, f.Path(rel), flags) }
 }
 
 func runFromFD(t *testing.T, f *emulate.Fixture, c fromFDCase) {
@@ -64,7 +65,7 @@ func TestSourceFromFD(t *testing.T) {
 				want: pmem2.ErrInvalidFileHandle, msg: []string{"pmem2_source_from_fd", "fcntl(F_GETFL)", "bad file descriptor"}},
 			{name: "a closed descriptor is an invalid handle",
 				fd: func(t *testing.T, f *emulate.Fixture) int {
-					fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
+					fd := highDup(t, testutil.OpenFD(t, f.Path("data/small"), rdonly))
 					require.NoError(t, unix.Close(fd))
 					return fd
 				},
@@ -169,7 +170,7 @@ func testFromFDFstatFaults(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			f := start(t, nil)
-			fd := openFD(t, f.Path("data/small"), rdonly)
+			fd := testutil.OpenFD(t, f.Path("data/small"), rdonly)
 			addFault(t, f, "data/small", "getattr", c.errno)
 			var err error
 			n := callsDuring(f, "data/small", fusefs.OpGetattr, func() { _, err = fromFD(f, fd) })
@@ -183,7 +184,7 @@ func testFromFDFstatFaults(t *testing.T) {
 
 	t.Run("an O_WRONLY descriptor is refused before fstat is called", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("data/small"), wronly)
+		fd := testutil.OpenFD(t, f.Path("data/small"), wronly)
 		addFault(t, f, "data/small", "getattr", "EIO")
 		var err error
 		n := callsDuring(f, "data/small", fusefs.OpGetattr, func() { _, err = fromFD(f, fd) })
@@ -195,7 +196,7 @@ func testFromFDFstatFaults(t *testing.T) {
 
 	t.Run("fstat failing on a Device DAX is -errno before sysfs is read", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("dev/dax0.0"), opath)
+		fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 		sub := devDir(t, f, dax0Char) + "/subsystem"
 		// A rule that only watches keeps the link out of the kernel's
 		// caches, so every resolution of it reaches the server.
@@ -256,7 +257,7 @@ func testFromFDSysfsFaults(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
-			fd := openFD(t, f.Path("dev/dax0.0"), opath)
+			fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 			flt := c.fault(t, f)
 			addFault(t, f, flt.path, flt.op, flt.errno)
 			op, _ := fusefs.ParseOp(flt.op)
@@ -353,7 +354,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
 			dev := devDir(t, f, dax0Char)
-			fd := openFD(t, f.Path("dev/dax0.0"), opath)
+			fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 			c.setup(t, f, dev)
 			want := fromFDCase{want: c.want, msg: c.msg, fd: func(*testing.T, *emulate.Fixture) int { return fd }}
 			if c.typ {
@@ -365,7 +366,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 
 	t.Run("a sysfs root too long for PATH_MAX is -ENAMETOOLONG where C would truncate", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("dev/dax0.0"), opath)
+		fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 		_, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()+strings.Repeat("/.", 2100)))
 		wantCode(t, err, -pmem2.Code(unix.ENAMETOOLONG))
 		wantMsg(t, f, err, "pmem2_source_from_fd", "realpath")
@@ -373,7 +374,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 
 	t.Run("a sysfs root that does not exist is -ENOENT", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("dev/dax0.0"), opath)
+		fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 		_, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Path("nosys")))
 		wantCode(t, err, -2)
 		wantMsg(t, f, err, f.Path("nosys/dev/char/252:0/subsystem"))

@@ -9,12 +9,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // daxSource is /dev/zero (1:5) as a Device DAX of the fake sysfs s.
 func daxSource(t *testing.T, s *sysfsTree, flags int) *Source {
 	t.Helper()
-	src, err := SourceFromFD(openFD(t, "/dev/zero", flags), WithSysfsRoot(s.root))
+	src, err := SourceFromFD(testutil.OpenFD(t, "/dev/zero", flags), WithSysfsRoot(s.root))
 	wantCode(t, err, 0)
 	if src.Type() != FileTypeDevDAX {
 		t.Fatalf("type %v", src.Type())

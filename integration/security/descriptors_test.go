@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -50,9 +51,9 @@ func highFD(t *testing.T) int {
 func TestReusedDescriptorNumbers(t *testing.T) {
 	f := emulate.Start(t, descSpec())
 	sysfs := pmem2.WithSysfsRoot(f.Sysfs())
-	dax := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
-	small := openFD(t, f.Path("data/small"), unix.O_RDONLY)
-	dir := openFD(t, f.Path("data/dir"), unix.O_RDONLY)
+	dax := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+	small := testutil.OpenFD(t, f.Path("data/small"), unix.O_RDONLY)
+	dir := testutil.OpenFD(t, f.Path("data/dir"), unix.O_RDONLY)
 
 	type want struct {
 		size, align pmem2.Code
@@ -138,8 +139,8 @@ func statSize(t *testing.T, p string) uint64 {
 func TestDescriptorClosedDuringTheCall(t *testing.T) {
 	f := emulate.Start(t, descSpec())
 	sysfs := pmem2.WithSysfsRoot(f.Sysfs())
-	dax := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
-	small := openFD(t, f.Path("data/small"), unix.O_RDONLY)
+	dax := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+	small := testutil.OpenFD(t, f.Path("data/small"), unix.O_RDONLY)
 	n := highFD(t)
 
 	require.NoError(t, unix.Dup3(dax, n, unix.O_CLOEXEC))

@@ -205,7 +205,7 @@ func TestHostileSysfs(t *testing.T) {
 			}
 			t.Run(h.name+" ("+tg.name+")", func(t *testing.T) {
 				f := emulate.Start(t, hostileSpec())
-				fd := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+				fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 				src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
 				wantCode(t, err, 0)
 				if release := h.put(t, f, tg.path(t, f)); release != nil {
@@ -277,7 +277,7 @@ func TestHostileSysfsPaths(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := emulate.Start(t, hostileSpec())
-			fd := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+			fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 			root := c.root(t, f)
 			var src *pmem2.Source
 			var err error
@@ -316,7 +316,7 @@ func padRoot(f *emulate.Fixture, n int) string {
 // per call for the 1 GiB file than for the small one, give or take 1 KiB.
 func TestA1GiBSizeFileIsNotReadWhole(t *testing.T) {
 	f := emulate.Start(t, hostileSpec())
-	fd := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+	fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 	sizeRel := devDir(t, f, "sys/dev/char/252:0") + "/size"
 
 	// A copy of the fixture's sysfs on the local file system.

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
@@ -77,17 +76,6 @@ func wantCode(t *testing.T, err error, want pmem2.Code) {
 			t.Fatalf("err %T %v is not a *pmem2.Error", err, err)
 		}
 	}
-}
-
-// openFD opens path with flags|O_CLOEXEC, closed when the test ends.
-func openFD(t *testing.T, path string, flags int) int {
-	t.Helper()
-	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	return fd
 }
 
 // devDir is the real sysfs directory of the device behind charLink

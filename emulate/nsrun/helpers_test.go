@@ -22,15 +22,18 @@ import (
 // particular place (another user, another namespace).
 func TestMain(m *testing.M) {
 	testutil.Main(m, testutil.Roles{
-		"stat":     helperStat,
-		"isolated": helperIsolated,
-		"unpriv":   helperUnpriv,
-		"limited":  helperLimited,
-		"supported": func([]string) int {
-			fmt.Println(errText(nsrun.Supported()))
-			return 0
-		},
+		"stat":      helperStat,
+		"isolated":  helperIsolated,
+		"unpriv":    helperUnpriv,
+		"limited":   helperLimited,
+		"supported": helperSupported,
 	})
+}
+
+// helperSupported prints what Supported says.
+func helperSupported([]string) int {
+	fmt.Println(errText(nsrun.Supported()))
+	return 0
 }
 
 func errText(err error) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
@@ -42,9 +43,7 @@ func runFromFD(t *testing.T, f *emulate.Fixture, c fromFDCase) {
 		return
 	}
 	defer src.Delete()
-	if got := src.Type(); got != c.typ {
-		t.Errorf("Type() = %v, want %v", got, c.typ)
-	}
+	assert.Equal(t, c.typ, src.Type(), "Type()")
 	if got, err := src.FD(); err != nil || got != fd {
 		t.Errorf("FD() = %d, %v; want %d, nil", got, err, fd)
 	}

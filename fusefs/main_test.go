@@ -15,45 +15,51 @@ import (
 // a server process of its own to kill, or a Mount tried as another user.
 func TestMain(m *testing.M) {
 	testutil.Main(m, testutil.Roles{
-		// serve DIR mounts a small tree on DIR, says "ready" and serves
-		// until killed: a test leaves a mount behind a SIGKILLed server.
-		"serve": func(args []string) int {
-			mountOrExit(args[0], fusefs.Tree{"file": fusefs.File("served by a child\n")}, nil)
-			select {}
-		},
-		// stuck DIR is a server that also calls into its own mount: its
-		// "slow" file answers getattr only after a minute. It says
-		// "ready", stats the file from another goroutine, says "calling"
-		// and waits to be killed.
-		"stuck": func(args []string) int {
-			dir := args[0]
-			mountOrExit(dir, fusefs.Tree{"slow": fusefs.File("")}, &fusefs.Options{
-				Faults: []fusefs.Fault{{Path: "slow", Op: fusefs.OpGetattr, Delay: time.Minute}},
-			})
-			go os.Stat(dir + "/slow")
-			fmt.Println("calling")
-			select {}
-		},
-		// exit DIR mounts a tree, says "ready" and exits without Close.
-		"exit": func(args []string) int {
-			mountOrExit(args[0], fusefs.Tree{"file": fusefs.File("x")}, nil)
-			return 0
-		},
-		// try [dev:]DIR tries one Mount (with device mode for "dev:")
-		// and prints "mounted" or the error, for a test that runs it as
-		// another user.
-		"try": func(args []string) int {
-			dir, dev := strings.CutPrefix(args[0], "dev:")
-			srv, err := fusefs.Mount(dir, fusefs.Tree{}, &fusefs.Options{DeviceMode: dev})
-			if err != nil {
-				fmt.Println("error:", err)
-				return 0
-			}
-			srv.Close()
-			fmt.Println("mounted")
-			return 0
-		},
+		"serve": serveRole,
+		"stuck": stuckRole,
+		"exit":  exitRole,
+		"try":   tryRole,
 	})
+}
+
+// serveRole DIR mounts a small tree on DIR, says "ready" and serves until
+// killed: a test leaves a mount behind a SIGKILLed server.
+func serveRole(args []string) int {
+	mountOrExit(args[0], fusefs.Tree{"file": fusefs.File("served by a child\n")}, nil)
+	select {}
+}
+
+// stuckRole DIR is a server that also calls into its own mount: its "slow"
+// file answers getattr only after a minute. It says "ready", stats the
+// file from another goroutine, says "calling" and waits to be killed.
+func stuckRole(args []string) int {
+	dir := args[0]
+	mountOrExit(dir, fusefs.Tree{"slow": fusefs.File("")}, &fusefs.Options{
+		Faults: []fusefs.Fault{{Path: "slow", Op: fusefs.OpGetattr, Delay: time.Minute}},
+	})
+	go os.Stat(dir + "/slow")
+	fmt.Println("calling")
+	select {}
+}
+
+// exitRole DIR mounts a tree, says "ready" and exits without Close.
+func exitRole(args []string) int {
+	mountOrExit(args[0], fusefs.Tree{"file": fusefs.File("x")}, nil)
+	return 0
+}
+
+// tryRole [dev:]DIR tries one Mount (with device mode for "dev:") and
+// prints "mounted" or the error, for a test that runs it as another user.
+func tryRole(args []string) int {
+	dir, dev := strings.CutPrefix(args[0], "dev:")
+	srv, err := fusefs.Mount(dir, fusefs.Tree{}, &fusefs.Options{DeviceMode: dev})
+	if err != nil {
+		fmt.Println("error:", err)
+		return 0
+	}
+	srv.Close()
+	fmt.Println("mounted")
+	return 0
 }
 
 // mountOrExit mounts tree on dir and says "ready", or prints the error and

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -47,9 +46,10 @@ func buildCLI() (string, error) {
 		return "", err
 	}
 	cli.dir = dir
+	// go test puts its own GOROOT/bin first in the tests' PATH.
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("building the pmem2emu command: %w", err)
 	}
 	bin := filepath.Join(dir, "pmem2emu")
 	cmd := exec.Command(goTool, "build", "-o", bin, "github.com/pmem2emu/pmem2emu/cmd/pmem2emu")

@@ -1,6 +1,7 @@
 package testutil_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,17 +17,17 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testutil.Main(m, testutil.Roles{
-		// echo prints its arguments and whether it sees RoleEnv.
-		"echo": func(args []string) int {
-			_, inherited := os.LookupEnv(testutil.RoleEnv)
-			os.Stdout.WriteString(strings.Join(args, " ") + "\n")
-			if inherited {
-				os.Stdout.WriteString("the role variable leaked\n")
-			}
-			return 3
-		},
-	})
+	testutil.Main(m, testutil.Roles{"echo": echo})
+}
+
+// echo is a role: it prints its arguments, says whether it sees RoleEnv,
+// and exits 3.
+func echo(args []string) int {
+	fmt.Println(strings.Join(args, " "))
+	if _, ok := os.LookupEnv(testutil.RoleEnv); ok {
+		fmt.Println("the role variable leaked into the role")
+	}
+	return 3
 }
 
 func TestARoleRunsInsteadOfTheTests(t *testing.T) {

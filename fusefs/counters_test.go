@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
@@ -45,9 +47,7 @@ func TestCallsCountWhatReachesTheServer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := srv.Calls(tt.path, tt.op); got != tt.want {
-				t.Errorf("Calls(%q, %v) = %d, want %d", tt.path, tt.op, got, tt.want)
-			}
+			assert.Equal(t, tt.want, srv.Calls(tt.path, tt.op), "Calls(%q, %v)", tt.path, tt.op)
 		})
 	}
 	t.Run("CallCounts holds the same numbers", func(t *testing.T) {

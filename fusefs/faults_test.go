@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 func faultTree() fusefs.Tree {
@@ -34,65 +37,66 @@ func warm(t *testing.T, dir string) {
 	})
 }
 
+// A call is one system call on a path below the mount, whose error a
+// fault rule decides.
+type call func(t *testing.T, dir string) error
+
+// on is fn called on path p below the mount.
+func on(p string, fn func(string) error) call {
+	return func(t *testing.T, dir string) error { return fn(filepath.Join(dir, p)) }
+}
+
+// The calls fn of on.
+var (
+	stat     = func(p string) error { _, err := os.Stat(p); return err }
+	read     = func(p string) error { _, err := os.ReadFile(p); return err }
+	readDir  = func(p string) error { _, err := os.ReadDir(p); return err }
+	open     = func(p string) error { _, err := osOpen(p); return err }
+	readlink = func(p string) error { _, err := os.Readlink(p); return err }
+	realpath = func(p string) error { _, err := filepath.EvalSymlinks(p); return err }
+)
+
+// onOpenFile opens p with flag, which must succeed, and returns what do
+// does with the descriptor.
+func onOpenFile(p string, flag int, do func(*os.File) error) call {
+	return func(t *testing.T, dir string) error {
+		f, err := os.OpenFile(filepath.Join(dir, p), flag, 0)
+		require.NoError(t, err, "open must succeed")
+		defer f.Close()
+		return do(f)
+	}
+}
+
 func TestEachFaultReachesTheSystemCall(t *testing.T) {
+	fstat := func(f *os.File) error { _, err := f.Stat(); return err }
+	write := func(f *os.File) error { _, err := f.Write([]byte("x")); return err }
 	tests := []struct {
 		name  string
 		fault fusefs.Fault
-		call  func(t *testing.T, dir string) error
+		call  call
 		want  syscall.Errno
 	}{
 		{"a getattr fault fails fstat while open succeeds",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpGetattr, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error {
-				f, err := os.Open(filepath.Join(dir, "d/f"))
-				if err != nil {
-					t.Fatalf("open must succeed: %v", err)
-				}
-				defer f.Close()
-				_, err = f.Stat()
-				return err
-			}, syscall.EIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpGetattr, Errno: syscall.EIO}, onOpenFile("d/f", os.O_RDONLY, fstat), syscall.EIO},
 		{"a getattr fault fails stat",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpGetattr, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.Stat(filepath.Join(dir, "d/f")); return err }, syscall.EIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpGetattr, Errno: syscall.EIO}, on("d/f", stat), syscall.EIO},
 		{"a lookup fault fails stat",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.EACCES},
-			func(t *testing.T, dir string) error { _, err := os.Stat(filepath.Join(dir, "d/f")); return err }, syscall.EACCES},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.EACCES}, on("d/f", stat), syscall.EACCES},
 		{"a lookup fault of ENOENT hides a node",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.ENOENT},
-			func(t *testing.T, dir string) error { _, err := os.Stat(filepath.Join(dir, "d/f")); return err }, syscall.ENOENT},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpLookup, Errno: syscall.ENOENT}, on("d/f", stat), syscall.ENOENT},
 		{"a lookup fault on a missing name replaces ENOENT",
-			fusefs.Fault{Path: "d/nothing", Op: fusefs.OpLookup, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.Stat(filepath.Join(dir, "d/nothing")); return err }, syscall.EIO},
+			fusefs.Fault{Path: "d/nothing", Op: fusefs.OpLookup, Errno: syscall.EIO}, on("d/nothing", stat), syscall.EIO},
 		{"an open fault fails open",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpOpen, Errno: syscall.ENXIO},
-			func(t *testing.T, dir string) error {
-				f, err := os.Open(filepath.Join(dir, "d/f"))
-				if err == nil {
-					f.Close()
-				}
-				return err
-			}, syscall.ENXIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpOpen, Errno: syscall.ENXIO}, on("d/f", open), syscall.ENXIO},
 		{"an open fault on a directory fails opendir",
-			fusefs.Fault{Path: "d", Op: fusefs.OpOpen, Errno: syscall.EMFILE},
-			func(t *testing.T, dir string) error { _, err := os.ReadDir(filepath.Join(dir, "d")); return err }, syscall.EMFILE},
+			fusefs.Fault{Path: "d", Op: fusefs.OpOpen, Errno: syscall.EMFILE}, on("d", readDir), syscall.EMFILE},
 		{"a read fault fails read",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpRead, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.ReadFile(filepath.Join(dir, "d/f")); return err }, syscall.EIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/f", read), syscall.EIO},
 		{"a write fault fails write",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpWrite, Errno: syscall.ENOSPC},
-			func(t *testing.T, dir string) error {
-				f, err := os.OpenFile(filepath.Join(dir, "d/f"), os.O_WRONLY, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				_, err = f.Write([]byte("x"))
-				return err
-			}, syscall.ENOSPC},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpWrite, Errno: syscall.ENOSPC}, onOpenFile("d/f", os.O_WRONLY, write), syscall.ENOSPC},
 		{"a readlink fault fails readlink",
 			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.Readlink(filepath.Join(dir, "d/link")); return err }, syscall.EIO},
+			on("d/link", readlink), syscall.EIO},
 		{"a readlink fault fails realpath through a chain",
 			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO},
 			func(t *testing.T, dir string) error {
@@ -100,59 +104,30 @@ func TestEachFaultReachesTheSystemCall(t *testing.T) {
 				return err
 			}, syscall.EIO},
 		{"a readlink fault fails a path walk through the link",
-			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.Stat(filepath.Join(dir, "hop")); return err }, syscall.EIO},
+			fusefs.Fault{Path: "d/link", Op: fusefs.OpReadlink, Errno: syscall.EIO}, on("hop", stat), syscall.EIO},
 		{"a readdir fault fails getdents",
-			fusefs.Fault{Path: "d", Op: fusefs.OpReaddir, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.ReadDir(filepath.Join(dir, "d")); return err }, syscall.EIO},
+			fusefs.Fault{Path: "d", Op: fusefs.OpReaddir, Errno: syscall.EIO}, on("d", readDir), syscall.EIO},
 		{"an fsync fault fails fsync",
-			fusefs.Fault{Path: "d/f", Op: fusefs.OpFsync, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error {
-				f, err := os.OpenFile(filepath.Join(dir, "d/f"), os.O_RDWR, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				return f.Sync()
-			}, syscall.EIO},
+			fusefs.Fault{Path: "d/f", Op: fusefs.OpFsync, Errno: syscall.EIO}, onOpenFile("d/f", os.O_RDWR, (*os.File).Sync), syscall.EIO},
 		{"an fsync fault on a directory fails fsync of the directory",
-			fusefs.Fault{Path: "d", Op: fusefs.OpFsync, Errno: syscall.EROFS},
-			func(t *testing.T, dir string) error {
-				f, err := os.Open(filepath.Join(dir, "d"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				return f.Sync()
-			}, syscall.EROFS},
+			fusefs.Fault{Path: "d", Op: fusefs.OpFsync, Errno: syscall.EROFS}, onOpenFile("d", os.O_RDONLY, (*os.File).Sync), syscall.EROFS},
 		{"a truncate fault fails truncate",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpSetattr, Errno: syscall.EPERM},
-			func(t *testing.T, dir string) error { return os.Truncate(filepath.Join(dir, "d/f"), 1) }, syscall.EPERM},
+			on("d/f", func(p string) error { return os.Truncate(p, 1) }), syscall.EPERM},
 		{"a truncate fault fails ftruncate",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpSetattr, Errno: syscall.EFBIG},
-			func(t *testing.T, dir string) error {
-				f, err := os.OpenFile(filepath.Join(dir, "d/f"), os.O_RDWR, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				return f.Truncate(0)
-			}, syscall.EFBIG},
+			onOpenFile("d/f", os.O_RDWR, func(f *os.File) error { return f.Truncate(0) }), syscall.EFBIG},
 		{"a setattr fault fails chmod",
 			fusefs.Fault{Path: "d/f", Op: fusefs.OpSetattr, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { return os.Chmod(filepath.Join(dir, "d/f"), 0600) }, syscall.EIO},
+			on("d/f", func(p string) error { return os.Chmod(p, 0600) }), syscall.EIO},
 		{"a glob with ** matches at any depth",
-			fusefs.Fault{Path: "**/f", Op: fusefs.OpRead, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.ReadFile(filepath.Join(dir, "d/sub/f")); return err }, syscall.EIO},
+			fusefs.Fault{Path: "**/f", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/sub/f", read), syscall.EIO},
 		{"a glob component matches one name",
-			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.ReadFile(filepath.Join(dir, "d/g")); return err }, syscall.EIO},
+			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/g", read), syscall.EIO},
 		{"a glob component does not match deeper",
-			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.ReadFile(filepath.Join(dir, "d/sub/f")); return err }, 0},
+			fusefs.Fault{Path: "d/*", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/sub/f", read), 0},
 		{"a rule on another path leaves the call alone",
-			fusefs.Fault{Path: "d/g", Op: fusefs.OpRead, Errno: syscall.EIO},
-			func(t *testing.T, dir string) error { _, err := os.ReadFile(filepath.Join(dir, "d/f")); return err }, 0},
+			fusefs.Fault{Path: "d/g", Op: fusefs.OpRead, Errno: syscall.EIO}, on("d/f", read), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" (rule from Mount)", func(t *testing.T) {
@@ -168,9 +143,7 @@ func TestEachFaultReachesTheSystemCall(t *testing.T) {
 			}
 			wantErrno(t, "before the rule", tt.call(t, dir), before)
 			wantErrno(t, "before the rule, from the cache", tt.call(t, dir), before)
-			if err := srv.AddFault(tt.fault); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, srv.AddFault(tt.fault))
 			wantErrno(t, "call", tt.call(t, dir), tt.want)
 			srv.ClearFaults()
 			wantErrno(t, "after ClearFaults", tt.call(t, dir), before)
@@ -184,18 +157,14 @@ func TestShortReadsAndWritesTransferFewerBytes(t *testing.T) {
 		{Path: "d/g", Op: fusefs.OpWrite, Short: 2},
 	}})
 	f, err := os.Open(filepath.Join(dir, "d/f"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	buf := make([]byte, 100)
 	if n, err := f.Read(buf); n != 3 || err != nil || string(buf[:3]) != "012" {
 		t.Errorf("short read: %d %q %v; want 3 bytes", n, buf[:n], err)
 	}
 	g, err := os.OpenFile(filepath.Join(dir, "d/g"), os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer g.Close()
 	if n, err := unix.Write(int(g.Fd()), []byte("XYZW")); n != 2 || err != nil {
 		t.Errorf("short write: %d %v; want 2", n, err)
@@ -231,13 +200,9 @@ func TestAfterAndTimesSelectWhichCallsFail(t *testing.T) {
 func TestProbabilityWithASeedIsReproducible(t *testing.T) {
 	srv, dir := mount(t, faultTree(), nil)
 	pattern := func(seed int64) string {
-		if err := srv.SetFaults([]fusefs.Fault{{Path: "d/f", Op: fusefs.OpRead, Errno: syscall.EIO, Probability: 0.5, Seed: seed}}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, srv.SetFaults([]fusefs.Fault{{Path: "d/f", Op: fusefs.OpRead, Errno: syscall.EIO, Probability: 0.5, Seed: seed}}))
 		f, err := os.Open(filepath.Join(dir, "d/f"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
 		b := make([]byte, 64)
 		for range 64 {
@@ -295,20 +260,16 @@ func TestCloseCutsADelayedCallShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, err := os.Open(filepath.Join(srv.Dir(), "d/f"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	go f.Read(make([]byte, 10)) // blocks in the delay
 	time.Sleep(100 * time.Millisecond)
-	within(t, 20*time.Second, "Close", func() {
+	testutil.Within(t, 20*time.Second, "Close", func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	if m := mountinfoLine(t, srv.Dir()); m != "" {
-		t.Errorf("still mounted: %s", m)
-	}
+	testutil.NothingMountedBelow(t, srv.Dir())
 }
 
 func TestFaultRulesAreValidated(t *testing.T) {
@@ -351,9 +312,7 @@ func TestFaultsListsTheRulesInForce(t *testing.T) {
 	a := fusefs.Fault{Path: "d/f", Op: fusefs.OpRead, Errno: syscall.EIO}
 	b := fusefs.Fault{Path: "d/*", Op: fusefs.OpWrite, Short: 1}
 	srv, _ := mount(t, faultTree(), &fusefs.Options{Faults: []fusefs.Fault{a}})
-	if err := srv.AddFault(b); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.AddFault(b))
 	if got := srv.Faults(); len(got) != 2 || got[0] != a || got[1] != b {
 		t.Errorf("Faults() = %v", got)
 	}

@@ -3,6 +3,8 @@ package fusefs
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestMatchPath(t *testing.T) {
@@ -23,9 +25,7 @@ func TestMatchPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := MatchPath(tt.pattern, tt.path); got != tt.want {
-				t.Fatalf("MatchPath(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
-			}
+			require.Equal(t, tt.want, MatchPath(tt.pattern, tt.path), "MatchPath(%q, %q)", tt.pattern, tt.path)
 		})
 	}
 

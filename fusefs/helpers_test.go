@@ -1,7 +1,6 @@
 package fusefs_test
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -9,48 +8,26 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
-	"golang.org/x/sys/unix"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // mount serves tree on a fresh directory and unmounts it when the test
-// ends, checking that nothing is left in /proc/self/mountinfo.
+// ends, checking that nothing is left in the mount table.
 func mount(t testing.TB, tree fusefs.Tree, opts *fusefs.Options) (*fusefs.Server, string) {
 	t.Helper()
-	dir := t.TempDir()
-	srv, err := fusefs.Mount(dir, tree, opts)
-	if err != nil {
-		t.Fatalf("Mount: %v", err)
-	}
+	srv, err := fusefs.Mount(t.TempDir(), tree, opts)
+	require.NoError(t, err, "Mount")
 	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		if m := mountinfoLine(t, srv.Dir()); m != "" {
-			t.Errorf("still mounted after Close: %s", m)
-		}
+		assert.NoError(t, srv.Close(), "Close")
+		testutil.NothingMountedBelow(t, srv.Dir())
 	})
 	return srv, srv.Dir()
-}
-
-// mountinfoLine returns the /proc/self/mountinfo line for mount point dir,
-// or "".
-func mountinfoLine(t testing.TB, dir string) string {
-	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if fields := strings.Fields(sc.Text()); len(fields) > 4 && fields[4] == dir {
-			return sc.Text()
-		}
-	}
-	return ""
 }
 
 func lstat(t testing.TB, p string) unix.Stat_t {
@@ -136,16 +113,6 @@ func asUser(uid, gid int, fn func()) {
 	<-done
 }
 
-func openDir(t testing.TB, dir string) int {
-	t.Helper()
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	return fd
-}
-
 func readFile(t testing.TB, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -153,17 +120,6 @@ func readFile(t testing.TB, p string) string {
 		t.Fatalf("read %s: %v", p, err)
 	}
 	return string(b)
-}
-
-func within(t testing.TB, d time.Duration, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("%s did not finish within %v", what, d)
-	}
 }
 
 func osOpen(p string) (*os.File, error) {

@@ -8,8 +8,11 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 func TestReadsAndWritesReachTheFile(t *testing.T) {
@@ -26,9 +29,7 @@ func TestReadsAndWritesReachTheFile(t *testing.T) {
 		}
 	})
 	t.Run("a write with O_TRUNC replaces the data and the size follows", func(t *testing.T) {
-		if err := os.WriteFile(attr, []byte("12345\n"), 0); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(attr, []byte("12345\n"), 0))
 		if got := readFile(t, attr); got != "12345\n" {
 			t.Errorf("read %q", got)
 		}
@@ -41,9 +42,7 @@ func TestReadsAndWritesReachTheFile(t *testing.T) {
 	})
 	t.Run("a write past the end leaves zeros in the gap and fstat follows", func(t *testing.T) {
 		f, err := os.OpenFile(attr, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
 		if _, err := f.WriteAt([]byte("end"), 10); err != nil {
 			t.Fatal(err)
@@ -58,16 +57,10 @@ func TestReadsAndWritesReachTheFile(t *testing.T) {
 	})
 	t.Run("ftruncate shrinks and grows; growing exposes zeros", func(t *testing.T) {
 		f, err := os.OpenFile(attr, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
-		if err := f.Truncate(2); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Truncate(5); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, f.Truncate(2))
+		require.NoError(t, f.Truncate(5))
 		if fi, _ := f.Stat(); fi.Size() != 5 {
 			t.Errorf("size %d, want 5", fi.Size())
 		}
@@ -76,27 +69,21 @@ func TestReadsAndWritesReachTheFile(t *testing.T) {
 		}
 	})
 	t.Run("truncate by path follows too", func(t *testing.T) {
-		if err := os.Truncate(attr, 1); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Truncate(attr, 1))
 		if st := lstat(t, attr); st.Size != 1 {
 			t.Errorf("size %d", st.Size)
 		}
 	})
 	t.Run("a write larger than one FUSE request arrives whole", func(t *testing.T) {
 		big := bytes.Repeat([]byte("0123456789abcdef"), 40000) // 640000 bytes, several chunks
-		if err := os.WriteFile(filepath.Join(dir, "empty"), big, 0); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "empty"), big, 0))
 		if got, err := os.ReadFile(filepath.Join(dir, "empty")); err != nil || !bytes.Equal(got, big) {
 			t.Errorf("read back %d bytes, %v", len(got), err)
 		}
 	})
 	t.Run("a 1 TiB zero file reads zeros at its end and EOF beyond", func(t *testing.T) {
 		f, err := os.OpenFile(filepath.Join(dir, "zero"), os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
 		buf := bytes.Repeat([]byte{0xff}, 4096)
 		n, err := f.ReadAt(buf, 1<<40-4096)
@@ -119,13 +106,9 @@ func TestReadsAndWritesReachTheFile(t *testing.T) {
 		}
 	})
 	t.Run("a shared mapping of a file sees its data", func(t *testing.T) {
-		if err := os.WriteFile(attr, []byte("mapped\n"), 0); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(attr, []byte("mapped\n"), 0))
 		f, err := os.Open(attr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
 		m, err := unix.Mmap(int(f.Fd()), 0, 4096, unix.PROT_READ, unix.MAP_SHARED)
 		if err != nil {
@@ -150,7 +133,7 @@ func TestPermissionsAreCheckedForTheCaller(t *testing.T) {
 		"rootonly":   {Type: fusefs.TypeFile, Mode: 0444},
 		"executable": {Type: fusefs.TypeFile, Mode: 0755},
 	}, nil)
-	root := openDir(t, dir)
+	root := testutil.OpenFD(t, dir, unix.O_PATH|unix.O_DIRECTORY)
 	tests := []struct {
 		name  string
 		path  string

@@ -8,72 +8,66 @@ import (
 	"time"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
-// serveEnv makes the test binary a server process instead: it mounts a
-// small tree on the directory named, says "ready" and serves until killed.
-// Tests use it to leave a mount behind a SIGKILLed server.
-const serveEnv = "FUSEFS_TEST_SERVE"
-
-// stuckEnv makes the test binary a server that also calls into its own
-// mount: it mounts a tree whose "slow" file answers getattr only after a
-// minute, says "ready", stats the file from another goroutine, says
-// "calling" and waits to be killed.
-const stuckEnv = "FUSEFS_TEST_STUCK"
-
-// exitEnv makes the test binary mount a tree, say "ready" and exit
-// without Close.
-const exitEnv = "FUSEFS_TEST_EXIT"
-
-// tryEnv makes the test binary try one Mount (with device mode when the
-// value starts with "dev:") and print the error, for tests that run it as
-// another user.
-const tryEnv = "FUSEFS_TEST_TRY"
-
+// TestMain runs the roles a test starts this binary in (testutil.Command):
+// a server process of its own to kill, or a Mount tried as another user.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(serveEnv); dir != "" {
-		if _, err := fusefs.Mount(dir, fusefs.Tree{"file": fusefs.File("served by a child\n")}, nil); err != nil {
-			fmt.Println("error:", err)
-			os.Exit(1)
-		}
-		fmt.Println("ready")
-		for {
-			time.Sleep(time.Hour)
-		}
+	testutil.Main(m, testutil.Roles{
+		"serve": serveRole,
+		"stuck": stuckRole,
+		"exit":  exitRole,
+		"try":   tryRole,
+	})
+}
+
+// serveRole DIR mounts a small tree on DIR, says "ready" and serves until
+// killed: a test leaves a mount behind a SIGKILLed server.
+func serveRole(args []string) int {
+	mountOrExit(args[0], fusefs.Tree{"file": fusefs.File("served by a child\n")}, nil)
+	select {}
+}
+
+// stuckRole DIR is a server that also calls into its own mount: its "slow"
+// file answers getattr only after a minute. It says "ready", stats the
+// file from another goroutine, says "calling" and waits to be killed.
+func stuckRole(args []string) int {
+	dir := args[0]
+	mountOrExit(dir, fusefs.Tree{"slow": fusefs.File("")}, &fusefs.Options{
+		Faults: []fusefs.Fault{{Path: "slow", Op: fusefs.OpGetattr, Delay: time.Minute}},
+	})
+	go os.Stat(dir + "/slow")
+	fmt.Println("calling")
+	select {}
+}
+
+// exitRole DIR mounts a tree, says "ready" and exits without Close.
+func exitRole(args []string) int {
+	mountOrExit(args[0], fusefs.Tree{"file": fusefs.File("x")}, nil)
+	return 0
+}
+
+// tryRole [dev:]DIR tries one Mount (with device mode for "dev:") and
+// prints "mounted" or the error, for a test that runs it as another user.
+func tryRole(args []string) int {
+	dir, dev := strings.CutPrefix(args[0], "dev:")
+	srv, err := fusefs.Mount(dir, fusefs.Tree{}, &fusefs.Options{DeviceMode: dev})
+	if err != nil {
+		fmt.Println("error:", err)
+		return 0
 	}
-	if dir := os.Getenv(stuckEnv); dir != "" {
-		_, err := fusefs.Mount(dir, fusefs.Tree{"slow": fusefs.File("")}, &fusefs.Options{
-			Faults: []fusefs.Fault{{Path: "slow", Op: fusefs.OpGetattr, Delay: time.Minute}},
-		})
-		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(1)
-		}
-		fmt.Println("ready")
-		go os.Stat(dir + "/slow")
-		fmt.Println("calling")
-		for {
-			time.Sleep(time.Hour)
-		}
+	srv.Close()
+	fmt.Println("mounted")
+	return 0
+}
+
+// mountOrExit mounts tree on dir and says "ready", or prints the error and
+// exits 1.
+func mountOrExit(dir string, tree fusefs.Tree, opts *fusefs.Options) {
+	if _, err := fusefs.Mount(dir, tree, opts); err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
 	}
-	if dir := os.Getenv(exitEnv); dir != "" {
-		if _, err := fusefs.Mount(dir, fusefs.Tree{"file": fusefs.File("x")}, nil); err != nil {
-			fmt.Println("error:", err)
-			os.Exit(1)
-		}
-		fmt.Println("ready")
-		os.Exit(0)
-	}
-	if v := os.Getenv(tryEnv); v != "" {
-		dir, dev := strings.CutPrefix(v, "dev:")
-		srv, err := fusefs.Mount(dir, fusefs.Tree{}, &fusefs.Options{DeviceMode: dev})
-		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(0)
-		}
-		srv.Close()
-		fmt.Println("mounted")
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	fmt.Println("ready")
 }

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
 // tmpfs mounts a private nodev,nosuid tmpfs for the test.
@@ -33,9 +35,7 @@ func TestMaterializeWritesTheSameTree(t *testing.T) {
 	tree := kinds()
 	_, fuse := mount(t, tree, nil)
 	real := tmpfs(t)
-	if err := tree.Materialize(real); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tree.Materialize(real))
 	err := filepathWalk(fuse, func(rel string) {
 		f, r := lstat(t, filepath.Join(fuse, rel)), lstat(t, filepath.Join(real, rel))
 		if f.Mode != r.Mode || f.Uid != r.Uid || f.Gid != r.Gid || f.Rdev != r.Rdev {
@@ -70,9 +70,7 @@ func TestMaterializeWritesTheSameTree(t *testing.T) {
 func TestMaterializeWritesDisksOnlyOnNodevMounts(t *testing.T) {
 	dir := t.TempDir() // not nodev on this machine's root file system
 	var sfs unix.Statfs_t
-	if err := unix.Statfs(dir, &sfs); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Statfs(dir, &sfs))
 	if sfs.Flags&unix.ST_NODEV != 0 {
 		t.Fatalf("%s is on a nodev mount; this test needs one without", dir)
 	}

@@ -3,48 +3,39 @@ package fusefs_test
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 func TestMountIsNodevNosuidAndPrivate(t *testing.T) {
 	_, dir := mount(t, fusefs.Tree{"f": fusefs.File("")}, nil)
-	line := mountinfoLine(t, dir)
-	fields := strings.Fields(line)
-	if len(fields) < 6 {
-		t.Fatalf("no mountinfo line for %s", dir)
-	}
-	opts := "," + fields[5] + ","
-	for _, want := range []string{",nodev,", ",nosuid,"} {
-		if !strings.Contains(opts, want) {
-			t.Errorf("mount options %s lack %s", fields[5], want)
-		}
-	}
-	if strings.Contains(line, "allow_other") {
-		t.Errorf("mount allows others: %s", line)
-	}
-	if !strings.Contains(line, " - fuse.pmem2emu pmem2emu ") {
-		t.Errorf("mountinfo: %s; want fstype fuse.pmem2emu and source pmem2emu", line)
-	}
+	m := testutil.MountAt(t, dir)
+	require.NotNil(t, m, "no mount at %s", dir)
+	opts := testutil.Options(m.Options)
+	assert.True(t, opts["nodev"], "mount options %s lack nodev", m.Options)
+	assert.True(t, opts["nosuid"], "mount options %s lack nosuid", m.Options)
+	assert.False(t, testutil.Options(m.VFSOptions)["allow_other"], "the mount allows others: %s", m.VFSOptions)
+	assert.Equal(t, testutil.FSType, m.FSType)
+	assert.Equal(t, "pmem2emu", m.Source)
 	t.Run("AllowOther is given only on request", func(t *testing.T) {
 		_, dir := mount(t, fusefs.Tree{}, &fusefs.Options{AllowOther: true})
-		if line := mountinfoLine(t, dir); !strings.Contains(line, "allow_other") {
-			t.Errorf("mountinfo: %s", line)
-		}
+		assert.True(t, testutil.Options(testutil.MountAt(t, dir).VFSOptions)["allow_other"])
 	})
 	t.Run("FsName sets the source", func(t *testing.T) {
 		_, dir := mount(t, fusefs.Tree{}, &fusefs.Options{FsName: "fixture-7"})
-		if line := mountinfoLine(t, dir); !strings.Contains(line, " - fuse.pmem2emu fixture-7 ") {
-			t.Errorf("mountinfo: %s", line)
-		}
+		m := testutil.MountAt(t, dir)
+		assert.Equal(t, testutil.FSType, m.FSType)
+		assert.Equal(t, "fixture-7", m.Source)
 	})
 }
 
@@ -87,9 +78,7 @@ func TestMountRefusesDangerousOrUnusableDirectories(t *testing.T) {
 	}
 	t.Run("Force mounts over a non-empty directory", func(t *testing.T) {
 		srv, err := fusefs.Mount(full, fusefs.Tree{"f": fusefs.File("over")}, &fusefs.Options{Force: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer srv.Close()
 		wantRead(t, full, "f", "over")
 	})
@@ -104,9 +93,7 @@ func TestMountRefusesDangerousOrUnusableDirectories(t *testing.T) {
 func TestCloseIsIdempotentAndLeavesNoMount(t *testing.T) {
 	dir := t.TempDir()
 	srv, err := fusefs.Mount(dir, fusefs.Tree{"f": fusefs.File("x")}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	readFile(t, filepath.Join(dir, "f"))
 	var wg sync.WaitGroup
 	for range 3 {
@@ -122,9 +109,7 @@ func TestCloseIsIdempotentAndLeavesNoMount(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Errorf("Close again: %v", err)
 	}
-	if line := mountinfoLine(t, srv.Dir()); line != "" {
-		t.Errorf("still in mountinfo: %s", line)
-	}
+	testutil.NothingMountedBelow(t, srv.Dir())
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
 		t.Errorf("the directory underneath: %v, %v", ents, err)
 	}
@@ -136,29 +121,21 @@ func TestCloseIsIdempotentAndLeavesNoMount(t *testing.T) {
 
 func TestCloseWithOpenDescriptorsDoesNotHang(t *testing.T) {
 	srv, err := fusefs.Mount(t.TempDir(), fusefs.Tree{"f": fusefs.File("x"), "d": fusefs.Dir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := os.Open(filepath.Join(srv.Dir(), "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	d, err := os.Open(filepath.Join(srv.Dir(), "d"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d.Close()
 	start := time.Now()
-	within(t, 15*time.Second, "Close", func() {
+	testutil.Within(t, 15*time.Second, "Close", func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
 	t.Logf("Close took %v", time.Since(start))
-	if line := mountinfoLine(t, srv.Dir()); line != "" {
-		t.Errorf("still in mountinfo: %s", line)
-	}
+	testutil.NothingMountedBelow(t, srv.Dir())
 	if _, err := f.ReadAt(make([]byte, 1), 0); !errors.Is(err, unix.ENOTCONN) {
 		t.Errorf("read on the old descriptor: %v, want ENOTCONN", err)
 	}
@@ -185,9 +162,8 @@ func TestDeviceModeAllowsOnlyMemoryDevices(t *testing.T) {
 	})
 	t.Run("char 1:5 opens read-write and maps", func(t *testing.T) {
 		srv, dir := mount(t, fusefs.Tree{"dev/zero": {Type: fusefs.TypeCharDev, Major: 1, Minor: 5, Mode: 0666}}, &fusefs.Options{DeviceMode: true})
-		if line := mountinfoLine(t, dir); strings.Contains(strings.Fields(line)[5], "nodev") {
-			t.Errorf("device mode mounted nodev: %s", line)
-		}
+		mnt := testutil.MountAt(t, dir)
+		assert.False(t, testutil.Options(mnt.Options)["nodev"], "device mode mounted nodev: %s", mnt.Options)
 		f, err := os.OpenFile(filepath.Join(dir, "dev/zero"), os.O_RDWR, 0)
 		if err != nil {
 			t.Fatalf("open O_RDWR: %v", err)
@@ -222,49 +198,26 @@ func TestDeviceModeAllowsOnlyMemoryDevices(t *testing.T) {
 // Run as root, the suite checks what other users get by running this test
 // binary as nobody.
 func TestOtherUsersGetClearErrors(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("this test runs the binary as another user and needs root")
-	}
-	base := t.TempDir()
-	for d := base; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
-		os.Chmod(d, 0755)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(base, "fusefs.test")
-	data, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0755); err != nil {
-		t.Fatal(err)
-	}
-	mnt := filepath.Join(base, "mnt")
-	os.Mkdir(mnt, 0777)
-	try := func(v string) string {
-		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), tryEnv+"="+v)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
+	require.Zero(t, os.Geteuid(), "this test runs the binary as another user and needs root")
+	mnt := filepath.Join(testutil.PublicDir(t), "mnt")
+	require.NoError(t, os.Mkdir(mnt, 0o777))
+	require.NoError(t, os.Chmod(mnt, 0o777)) // past the umask
+	try := func(dir string) string {
+		out, err := testutil.CommandAs(t, 65534, 65534, "try", dir).CombinedOutput()
+		require.NoError(t, err, "%s", out)
 		return string(out)
 	}
 	t.Run("device mode is refused for lack of root", func(t *testing.T) {
-		if out := try("dev:" + mnt); !strings.Contains(out, "needs root") || !strings.Contains(out, mnt) {
-			t.Errorf("output %q", out)
-		}
+		out := try("dev:" + mnt)
+		assert.Contains(t, out, "needs root")
+		assert.Contains(t, out, mnt)
 	})
 	t.Run("a closed /dev/fuse is named in the error", func(t *testing.T) {
 		var st unix.Stat_t
-		if err := unix.Stat("/dev/fuse", &st); err != nil || st.Mode&0006 != 0 {
-			t.Fatalf("/dev/fuse mode %#o (%v): this test needs it closed to others", st.Mode, err)
-		}
-		if out := try(mnt); !strings.Contains(out, "FUSE unavailable") || !strings.Contains(out, "/dev/fuse") {
-			t.Errorf("output %q", out)
-		}
+		require.NoError(t, unix.Stat("/dev/fuse", &st))
+		require.Zero(t, st.Mode&0o006, "/dev/fuse mode %#o: this test needs it closed to others", st.Mode)
+		out := try(mnt)
+		assert.Contains(t, out, "FUSE unavailable")
+		assert.Contains(t, out, "/dev/fuse")
 	})
 }

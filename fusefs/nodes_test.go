@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
 var when = time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
@@ -156,9 +158,7 @@ func TestEveryNodeKindOpensAsTheKernelAllows(t *testing.T) {
 func TestReaddirListsNamesWithInodeNumbers(t *testing.T) {
 	_, dir := mount(t, kinds(), nil)
 	ents, err := readdir(t, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var names []string
 	types := map[string]uint8{}
 	for _, e := range ents {

@@ -23,12 +23,12 @@ import (
 // as a stale mount.
 //
 // So the first Mount of a process starts a reaper: a copy of the program
-// (re-executed from /proc/self/exe, recognised by its argv[0] in init) that
-// learns each mount's connection on a pipe and watches the process. Once the
-// process is dying or gone, the reaper aborts the connections still
-// registered (which wakes a stuck thread with ENOTCONN) and detaches their
-// mounts. It lives in its own process group, so a Ctrl-C to the terminal
-// does not take it along, and it holds nothing of the process but the pipe.
+// that learns each mount's connection on a pipe and watches the process.
+// Once the process is dying or gone, the reaper aborts the connections
+// still registered (which wakes a stuck thread with ENOTCONN) and detaches
+// their mounts. It lives in its own process group, so a Ctrl-C to the
+// terminal does not take it along, and it holds nothing of the process but
+// the pipe.
 //
 // PMEM2EMU_REAPER=off in the environment of the process keeps the reaper
 // from starting (tests of stale-mount recovery need the stale mount).
@@ -39,6 +39,17 @@ const (
 	reaperPoll = 100 * time.Millisecond
 )
 
+// init is the hook that makes a program its own reaper. startReaper runs
+// /proc/self/exe with argv[0] set to reaperArg0; this init recognises it
+// and runs reap instead of the program, and exits. It runs during package
+// initialisation, before main and before a test binary's TestMain, so
+// every program that imports fusefs can be its own reaper with nothing to
+// wire up — users' test binaries without a TestMain included. What runs
+// before it in the reaper are only the init functions of the packages
+// initialised earlier (fusefs's imports, and others the initialisation
+// order puts first); those must not do real work. The marker travels in
+// argv[0], not in the environment, so that no command the program starts
+// inherits it.
 func init() {
 	if len(os.Args) == 2 && os.Args[0] == reaperArg0 {
 		ppid, err := strconv.Atoi(os.Args[1])

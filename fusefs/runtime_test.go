@@ -9,8 +9,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
 // Each change is made after the kernel has cached what it changes, and must
@@ -113,9 +115,7 @@ func TestRuntimeChangesShowOnTheNextCall(t *testing.T) {
 			srv, dir := mount(t, tree(), nil)
 			tt.before(t, dir)
 			tt.before(t, dir) // now from the cache
-			if err := tt.change(srv); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, tt.change(srv))
 			tt.after(t, dir)
 		})
 	}
@@ -124,16 +124,12 @@ func TestRuntimeChangesShowOnTheNextCall(t *testing.T) {
 func TestChangesSeeOpenDescriptors(t *testing.T) {
 	srv, dir := mount(t, fusefs.Tree{"f": fusefs.File("one")}, nil)
 	f, err := os.Open(filepath.Join(dir, "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	if fi, _ := f.Stat(); fi.Size() != 3 { // and now cached
 		t.Fatalf("fstat size %d", fi.Size())
 	}
-	if err := srv.SetData("f", []byte("two!")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.SetData("f", []byte("two!")))
 	if fi, _ := f.Stat(); fi.Size() != 4 {
 		t.Errorf("fstat size %d", fi.Size())
 	}
@@ -200,12 +196,8 @@ func TestNodeReturnsACopyOfTheCurrentDeclaration(t *testing.T) {
 
 func TestChangesAfterCloseAreRefused(t *testing.T) {
 	srv, err := fusefs.Mount(t.TempDir(), fusefs.Tree{"f": fusefs.File("x")}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
 	for name, err := range map[string]error{
 		"Set":       srv.Set("g", fusefs.File("")),
 		"Remove":    srv.Remove("f"),
@@ -241,9 +233,7 @@ func wantLink(t *testing.T, dir, p, want string) {
 func wantNames(t *testing.T, dir, p string, want ...string) {
 	t.Helper()
 	ents, err := os.ReadDir(filepath.Join(dir, p))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var got []string
 	for _, e := range ents {
 		got = append(got, e.Name())

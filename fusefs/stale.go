@@ -1,17 +1,14 @@
 package fusefs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,37 +18,27 @@ const staleProbe = 2 * time.Second
 
 // mountEntry is one mount of ours from /proc/self/mountinfo.
 type mountEntry struct {
-	point string
+	point string // unescaped: the library undoes mountinfo's octal escapes (\040 for a space…)
 	conn  uint64 // the connection's number under /sys/fs/fuse/connections
 }
 
-// ourMounts lists this package's mounts in this mount namespace.
+// ourMounts lists this package's mounts in this mount namespace, in the
+// mount table's order (a mount stacked on another comes after it).
 func ourMounts() ([]mountEntry, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	infos, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("fuse." + fsType))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var out []mountEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		// id parent major:minor root mountpoint options [optional...] - fstype source superoptions
-		fields := strings.Fields(sc.Text())
-		sep := slices.Index(fields, "-")
-		if sep < 5 || sep+1 >= len(fields) || fields[sep+1] != "fuse."+fsType {
-			continue
-		}
-		m := mountEntry{point: unescapeMountinfo(fields[4])}
-		var major, minor uint64
-		if _, err := fmt.Sscanf(fields[2], "%d:%d", &major, &minor); err == nil {
-			m.conn = major<<20 | minor // the kernel's dev_t, as fusectl names it
-		}
-		out = append(out, m)
+	out := make([]mountEntry, len(infos))
+	for i, m := range infos {
+		// The connection is named by the mount's anonymous device
+		// number, the kernel's dev_t of major:minor.
+		out[i] = mountEntry{point: m.Mountpoint, conn: uint64(m.Major)<<20 | uint64(m.Minor)}
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
+// findMount is the topmost mount of ours on dir.
 func findMount(dir string) (mountEntry, bool) {
 	mounts, _ := ourMounts()
 	for _, m := range slices.Backward(mounts) {
@@ -60,26 +47,6 @@ func findMount(dir string) (mountEntry, bool) {
 		}
 	}
 	return mountEntry{}, false
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for a space…) of
-// mountinfo fields.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 func isOurMount(dir string) bool {

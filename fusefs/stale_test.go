@@ -9,20 +9,22 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
-	"golang.org/x/sys/unix"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
-// serveInChild mounts a tree on dir from a child process (this test binary,
-// see TestMain) and returns it once the mount answers. env adds to the
-// child's environment: serveEnv+"="+dir is the default mode.
+// serveInChild mounts a tree on dir from a child process (this test binary
+// in the role "serve", see TestMain) and returns it once the mount
+// answers. env adds to the child's environment.
 func serveInChild(t *testing.T, dir string, env ...string) *exec.Cmd {
 	t.Helper()
-	if len(env) == 0 {
-		env = []string{serveEnv + "=" + dir}
-	}
-	cmd := startChild(t, env, "ready")
+	cmd := startRole(t, "serve", dir, env, "ready")
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -36,18 +38,19 @@ func serveInChild(t *testing.T, dir string, env ...string) *exec.Cmd {
 func killed(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := serveInChild(t, dir, serveEnv+"="+dir, "PMEM2EMU_REAPER=off")
+	require.NoError(t, err)
+	return killedAt(t, dir)
+}
+
+// killedAt is killed on the empty directory dir.
+func killedAt(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := serveInChild(t, dir, reaperOff)
 	wantRead(t, dir, "file", "served by a child\n")
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	cmd.Wait()
-	if _, err := os.ReadDir(dir); !errors.Is(err, unix.ENOTCONN) {
-		t.Fatalf("readdir after SIGKILL: %v, want ENOTCONN", err)
-	}
+	_, err := os.ReadDir(dir)
+	require.ErrorIs(t, err, unix.ENOTCONN, "readdir after SIGKILL")
 	return dir
 }
 
@@ -55,9 +58,7 @@ func TestStaleMountsOfAKilledServerAreFoundAndCleaned(t *testing.T) {
 	dir := killed(t)
 	_, live := mount(t, fusefs.Tree{}, nil)
 	stale, err := fusefs.Stale()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !slices.Contains(stale, dir) {
 		t.Errorf("Stale() = %q, want it to hold %s", stale, dir)
 	}
@@ -68,15 +69,11 @@ func TestStaleMountsOfAKilledServerAreFoundAndCleaned(t *testing.T) {
 	if err != nil || !slices.Contains(cleaned, dir) {
 		t.Errorf("CleanStale() = %q, %v", cleaned, err)
 	}
-	if line := mountinfoLine(t, dir); line != "" {
-		t.Errorf("still in mountinfo: %s", line)
-	}
+	testutil.NothingMountedBelow(t, dir)
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
 		t.Errorf("the directory underneath: %v, %v", ents, err)
 	}
-	if line := mountinfoLine(t, live); line == "" {
-		t.Error("CleanStale unmounted a live mount")
-	}
+	assert.NotNil(t, testutil.MountAt(t, live), "CleanStale unmounted a live mount")
 }
 
 func TestMountRecoversADirectoryLeftByAKilledServer(t *testing.T) {
@@ -93,21 +90,13 @@ func TestUnmountUnmountsOurMountsOnly(t *testing.T) {
 	t.Run("a mount served by another process", func(t *testing.T) {
 		dir, _ := filepath.EvalSymlinks(t.TempDir())
 		serveInChild(t, dir)
-		if err := fusefs.Unmount(dir); err != nil {
-			t.Fatal(err)
-		}
-		if line := mountinfoLine(t, dir); line != "" {
-			t.Errorf("still in mountinfo: %s", line)
-		}
+		require.NoError(t, fusefs.Unmount(dir))
+		testutil.NothingMountedBelow(t, dir)
 	})
 	t.Run("a dead mount", func(t *testing.T) {
 		dir := killed(t)
-		if err := fusefs.Unmount(dir); err != nil {
-			t.Fatal(err)
-		}
-		if line := mountinfoLine(t, dir); line != "" {
-			t.Errorf("still in mountinfo: %s", line)
-		}
+		require.NoError(t, fusefs.Unmount(dir))
+		testutil.NothingMountedBelow(t, dir)
 	})
 	t.Run("a directory without a mount is ErrNotMounted", func(t *testing.T) {
 		if err := fusefs.Unmount(t.TempDir()); !errors.Is(err, fusefs.ErrNotMounted) {
@@ -121,13 +110,9 @@ func TestUnmountUnmountsOurMountsOnly(t *testing.T) {
 	})
 	t.Run("Close after Unmount still succeeds", func(t *testing.T) {
 		srv, err := fusefs.Mount(t.TempDir(), fusefs.Tree{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fusefs.Unmount(srv.Dir()); err != nil {
-			t.Fatal(err)
-		}
-		within(t, 10e9, "Close", func() {
+		require.NoError(t, err)
+		require.NoError(t, fusefs.Unmount(srv.Dir()))
+		testutil.Within(t, 10*time.Second, "Close", func() {
 			if err := srv.Close(); err != nil {
 				t.Errorf("Close: %v", err)
 			}
@@ -143,9 +128,7 @@ func TestChildrenDoNotInheritTheFuseDescriptor(t *testing.T) {
 	dir, _ := filepath.EvalSymlinks(t.TempDir())
 	cmd := serveInChild(t, dir)
 	fds, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "fd"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := 0
 	for _, fd := range fds {
 		if target, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "fd", fd.Name())); target == "/dev/fuse" {
@@ -155,4 +138,42 @@ func TestChildrenDoNotInheritTheFuseDescriptor(t *testing.T) {
 	if n != 1 {
 		t.Errorf("the child holds %d /dev/fuse descriptors, want 1 (its own)", n)
 	}
+}
+
+// The mount table escapes a space, a tab or a backslash in a mount point
+// (\040, \011, \134): mounts on such directories are found by their real
+// names all the same.
+func TestMountPointsWithEscapedCharactersAreFoundByTheirNames(t *testing.T) {
+	odd := func(t *testing.T) string {
+		dir, err := filepath.EvalSymlinks(t.TempDir())
+		require.NoError(t, err)
+		dir = filepath.Join(dir, "a b\tc\\d")
+		require.NoError(t, os.Mkdir(dir, 0o755))
+		return dir
+	}
+	t.Run("Unmount finds a live mount", func(t *testing.T) {
+		dir := odd(t)
+		srv, err := fusefs.Mount(dir, fusefs.Tree{}, nil)
+		require.NoError(t, err)
+		require.NoError(t, fusefs.Unmount(dir))
+		assert.Nil(t, testutil.MountAt(t, dir))
+		assert.NoError(t, srv.Close())
+	})
+	t.Run("Stale lists a dead mount and CleanStale detaches it", func(t *testing.T) {
+		dir := killedAt(t, odd(t))
+		stale, err := fusefs.Stale()
+		require.NoError(t, err)
+		assert.Contains(t, stale, dir)
+		cleaned, err := fusefs.CleanStale()
+		require.NoError(t, err)
+		assert.Contains(t, cleaned, dir)
+		testutil.NothingMountedBelow(t, dir)
+	})
+	t.Run("a new Mount recovers the directory", func(t *testing.T) {
+		dir := killedAt(t, odd(t))
+		srv, err := fusefs.Mount(dir, fusefs.Tree{"f": fusefs.File("recovered")}, nil)
+		require.NoError(t, err)
+		defer srv.Close()
+		wantRead(t, dir, "f", "recovered")
+	})
 }

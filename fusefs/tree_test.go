@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
@@ -57,9 +59,7 @@ func TestInvalidTreesAreRefusedNamingThePath(t *testing.T) {
 	})
 	t.Run("a valid tree mounts", func(t *testing.T) {
 		tree := kinds()
-		if err := tree.Validate(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, tree.Validate())
 		mount(t, tree, nil)
 	})
 }

@@ -3,8 +3,8 @@ package integration_test
 import (
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -12,81 +12,37 @@ import (
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
-// alignCase is one Alignment call and what C returns for it.
-type alignCase struct {
-	name  string
-	want  pmem2.Code
-	align uint64 // when want is 0
-	msg   []string
-}
-
-func checkAlignment(t *testing.T, f *emulate.Fixture, src *pmem2.Source, c alignCase) {
-	t.Helper()
-	var got uint64
-	var err error
-	within(t, 10*time.Second, "Alignment", func() { got, err = src.Alignment() })
-	if err != nil {
-		t.Log(err)
-	}
-	wantCode(t, err, c.want)
-	wantMsg(t, f, err, c.msg...)
-	if c.want == 0 && got != c.align {
-		t.Errorf("Alignment() = %d, want %d", got, c.align)
-	}
-	if c.want != 0 && got != 0 {
-		t.Errorf("a failing Alignment() returned %d, want 0", got)
-	}
-}
-
 // TestAlignment covers pmem2_source_alignment: the page size of regular
 // files, the dax_region/align walk of a Device DAX, every form the file can
 // take and every way the walk can fail.
 func TestAlignment(t *testing.T) {
 	t.Run("sources with a fixed alignment", func(t *testing.T) {
 		f := start(t, nil)
-		for _, c := range []struct {
-			name  string
-			rel   string
-			flags int
-		}{
-			{"a regular file is aligned to the page size", "data/small", rdonly},
-			{"an empty regular file is aligned to the page size", "data/empty", rdwr},
-			{"a regular file opened O_PATH is aligned to the page size", "data/small", opath},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, c.flags)
-				checkAlignment(t, f, src, alignCase{align: page})
-			})
-		}
+		alignmentCall.checkEach(t, f, []sourceCase{
+			{"data/small", rdonly, valueCase{name: "a regular file is aligned to the page size", value: page}},
+			{"data/empty", rdwr, valueCase{name: "an empty regular file is aligned to the page size", value: page}},
+			{"data/small", opath, valueCase{name: "a regular file opened O_PATH is aligned to the page size", value: page}},
+		})
 		t.Run("an anonymous source is aligned to the page size", func(t *testing.T) {
 			src, err := pmem2.SourceFromAnon(1)
 			wantCode(t, err, 0)
-			checkAlignment(t, nil, src, alignCase{align: page})
+			alignmentCall.check(t, nil, src, valueCase{value: page})
 		})
 		t.Run("a regular file's alignment reads nothing: its getattr may fail", func(t *testing.T) {
 			src, _ := newSource(t, f, "data/small", rdonly)
 			addFault(t, f, "data/small", "getattr", "EIO")
-			checkAlignment(t, f, src, alignCase{align: page})
+			alignmentCall.check(t, f, src, valueCase{value: page})
 		})
 	})
 
 	t.Run("Device DAX", func(t *testing.T) {
-		f := start(t, nil)
-		for _, c := range []struct {
-			rel string
-			alignCase
-		}{
-			{"dev/dax0.0", alignCase{name: "a Device DAX on the dax bus has its region's alignment", align: 2 * mib}},
-			{"dev/dax1.0", alignCase{name: "a Device DAX in the dax class has its region's alignment", align: 4 * kib}},
-			{"dev/dax2.0", alignCase{name: "a Device DAX with no NVDIMM bus is INVALID_ALIGNMENT_VALUE where C crashes",
+		alignmentCall.checkEach(t, start(t, nil), []sourceCase{
+			{"dev/dax0.0", opath, valueCase{name: "a Device DAX on the dax bus has its region's alignment", value: 2 * mib}},
+			{"dev/dax1.0", opath, valueCase{name: "a Device DAX in the dax class has its region's alignment", value: 4 * kib}},
+			{"dev/dax2.0", opath, valueCase{name: "a Device DAX with no NVDIMM bus is INVALID_ALIGNMENT_VALUE where C crashes",
 				want: pmem2.ErrInvalidAlignmentValue,
 				msg:  []string{"pmem2_source_alignment", "check alignment", "{sys}/dev/char/252:2", "no dax_region/align"}}},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, opath)
-				checkAlignment(t, f, src, c.alignCase)
-			})
-		}
+		})
 	})
 
 	t.Run("dax_region/align contents", testAlignContents)
@@ -137,8 +93,7 @@ func testAlignContents(t *testing.T) {
 		{"a non-power of two that overflows as hex is -ERANGE", "12345678901234567\n", erange, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			must(t, f.WriteFile(alignFile, []byte(c.content)))
-			before := f.Server().Calls(alignFile, fusefs.OpRead)
+			require.NoError(t, f.WriteFile(alignFile, []byte(c.content)))
 			var msg []string
 			if c.want != 0 {
 				msg = []string{"pmem2_source_alignment", "{sys}/devices/", "/dax_region/align"}
@@ -146,8 +101,9 @@ func testAlignContents(t *testing.T) {
 					msg = append(msg, "parse")
 				}
 			}
-			checkAlignment(t, f, src, alignCase{want: c.want, align: c.align, msg: msg})
-			if f.Server().Calls(alignFile, fusefs.OpRead) == before {
+			if callsDuring(f, alignFile, fusefs.OpRead, func() {
+				alignmentCall.check(t, f, src, valueCase{want: c.want, value: c.align, msg: msg})
+			}) == 0 {
 				t.Error("Alignment did not read dax_region/align: a cached value was used")
 			}
 		})
@@ -161,75 +117,75 @@ func testAlignWalk(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		setup func(t *testing.T, f *emulate.Fixture, alignFile string) // alignFile: the nearest one
-		alignCase
+		valueCase
 	}{
 		{name: "the nearest dax_region/align wins over one higher up",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
+				require.NoError(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
 			},
-			alignCase: alignCase{align: 2 * mib}},
+			valueCase: valueCase{value: 2 * mib}},
 		{name: "with no dax_region at all the alignment is 0: INVALID_ALIGNMENT_VALUE",
-			setup: func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.Remove(pathDir(a))) },
-			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue,
+			setup: func(t *testing.T, f *emulate.Fixture, a string) { require.NoError(t, f.Remove(pathDir(a))) },
+			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue,
 				msg: []string{"check alignment", "{sys}/dev/char/252:0", "so the alignment is 0"}}},
 		{name: "a missing dax_region/align sends the walk to a parent's",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.Remove(a))
-				must(t, f.WriteFile(devices+"/platform/e820_pmem/dax_region/align", []byte("4096\n")))
+				require.NoError(t, f.Remove(a))
+				require.NoError(t, f.WriteFile(devices+"/platform/e820_pmem/dax_region/align", []byte("4096\n")))
 			},
-			alignCase: alignCase{align: 4096}},
+			valueCase: valueCase{value: 4096}},
 		{name: "the walk still tries <sysfs>/devices/dax_region/align, as C does",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.Remove(pathDir(a)))
-				must(t, f.WriteFile(devices+"/dax_region/align", []byte("65536\n")))
+				require.NoError(t, f.Remove(pathDir(a)))
+				require.NoError(t, f.WriteFile(devices+"/dax_region/align", []byte("65536\n")))
 			},
-			alignCase: alignCase{align: 65536}},
+			valueCase: valueCase{value: 65536}},
 		{name: "the walk stops at <sysfs>/devices",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.Remove(pathDir(a)))
-				must(t, f.WriteFile("sys/dax_region/align", []byte("65536\n")))
+				require.NoError(t, f.Remove(pathDir(a)))
+				require.NoError(t, f.WriteFile("sys/dax_region/align", []byte("65536\n")))
 			},
-			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue}},
+			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a directory in place of dax_region/align is -EISDIR",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "dir"}))
 			},
-			alignCase: alignCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"pmem2_source_alignment", "read", "/dax_region/align"}}},
+			valueCase: valueCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"pmem2_source_alignment", "read", "/dax_region/align"}}},
 		{name: "a FIFO in place of dax_region/align reads nothing and does not block: INVALID_ALIGNMENT_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "fifo"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "fifo"}))
 			},
-			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content ""`}}},
+			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content ""`}}},
 		{name: "a dax_region/align that cannot be opened sends the walk upwards",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "file", Mode: "0200", Content: "2097152\n"}))
-				must(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "file", Mode: "0200", Content: "2097152\n"}))
+				require.NoError(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
 			},
-			alignCase: alignCase{align: 4096}},
+			valueCase: valueCase{value: 4096}},
 		{name: "a socket in place of dax_region/align sends the walk upwards",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetNode(emulate.Node{Path: a, Type: "socket"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "socket"}))
 			},
-			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue}},
+			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a device's sysfs entry removed after SourceFromFD is -ENOENT",
-			setup: func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.Remove(dax0Char)) },
-			alignCase: alignCase{want: -2,
+			setup: func(t *testing.T, f *emulate.Fixture, a string) { require.NoError(t, f.Remove(dax0Char)) },
+			valueCase: valueCase{want: -2,
 				msg: []string{"pmem2_source_alignment", "realpath", "{sys}/dev/char/252:0"}}},
 		{name: "a device's sysfs entry turned into a loop is -ELOOP",
-			setup:     func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.SetTarget(dax0Char, "252:0")) },
-			alignCase: alignCase{want: -pmem2.Code(unix.ELOOP), msg: []string{"realpath"}}},
+			setup:     func(t *testing.T, f *emulate.Fixture, a string) { require.NoError(t, f.SetTarget(dax0Char, "252:0")) },
+			valueCase: valueCase{want: -pmem2.Code(unix.ELOOP), msg: []string{"realpath"}}},
 		{name: "a device moved to another region takes that region's alignment",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				must(t, f.SetTarget(dax0Char, "../../"+strings.TrimPrefix(devDir(t, f, dax1Char), "sys/")))
+				require.NoError(t, f.SetTarget(dax0Char, "../../"+strings.TrimPrefix(devDir(t, f, dax1Char), "sys/")))
 			},
-			alignCase: alignCase{align: 4 * kib}},
+			valueCase: valueCase{value: 4 * kib}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
 			alignFile := regionAlign(t, f, dax0Char)
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.setup(t, f, alignFile)
-			checkAlignment(t, f, src, c.alignCase)
+			alignmentCall.check(t, f, src, c.valueCase)
 		})
 	}
 
@@ -237,8 +193,8 @@ func testAlignWalk(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		alignFile := regionAlign(t, f, "sys/dev/char/1:5")
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		must(t, f.SetNode(emulate.Node{Path: alignFile, Type: "char", Major: 1, Minor: 5}))
-		checkAlignment(t, f, src, alignCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content "\x00`}})
+		require.NoError(t, f.SetNode(emulate.Node{Path: alignFile, Type: "char", Major: 1, Minor: 5}))
+		alignmentCall.check(t, f, src, valueCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content "\x00`}})
 	})
 }
 
@@ -248,53 +204,51 @@ func testAlignFaults(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		fault func(t *testing.T, f *emulate.Fixture) emulate.Fault
-		alignCase
+		valueCase
 	}{
 		{name: "a read of dax_region/align failing with EIO is -EIO",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
 				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "read", Errno: "EIO"}
 			},
-			alignCase: alignCase{want: -5, msg: []string{"pmem2_source_alignment", "read", "/dax_region/align"}}},
+			valueCase: valueCase{want: -5, msg: []string{"pmem2_source_alignment", "read", "/dax_region/align"}}},
 		{name: "a read of dax_region/align failing with EAGAIN is -EAGAIN",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
 				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "read", Errno: "EAGAIN"}
 			},
-			alignCase: alignCase{want: -11}},
+			valueCase: valueCase{want: -11}},
 		{name: "an open of dax_region/align failing with EIO sends the walk upwards",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
 				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "open", Errno: "EIO"}
 			},
-			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue}},
+			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a lookup of dax_region failing with EACCES sends the walk upwards",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
 				return emulate.Fault{Path: pathDir(regionAlign(t, f, dax0Char)), Op: "lookup", Errno: "EACCES"}
 			},
-			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue}},
+			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a short read of dax_region/align is not continued (one read, as C): INVALID_ALIGNMENT_FORMAT",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
 				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "read", Short: 3}
 			},
-			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content "209"`}}},
+			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content "209"`}}},
 		{name: "a failing readlink of dev/char/M:m is -EIO",
 			fault: func(*testing.T, *emulate.Fixture) emulate.Fault {
 				return emulate.Fault{Path: dax0Char, Op: "readlink", Errno: "EIO"}
 			},
-			alignCase: alignCase{want: -5, msg: []string{"pmem2_source_alignment", "realpath", "{sys}/dev/char/252:0"}}},
+			valueCase: valueCase{want: -5, msg: []string{"pmem2_source_alignment", "realpath", "{sys}/dev/char/252:0"}}},
 		{name: "a failing lookup of the device's directory is -ENOMEM",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
 				return emulate.Fault{Path: devDir(t, f, dax0Char), Op: "lookup", Errno: "ENOMEM"}
 			},
-			alignCase: alignCase{want: -12, msg: []string{"realpath"}}},
+			valueCase: valueCase{want: -12, msg: []string{"realpath"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			flt := c.fault(t, f)
-			must(t, f.AddFault(flt))
+			require.NoError(t, f.AddFault(flt))
 			op, _ := fusefs.ParseOp(flt.Op)
-			before := f.Server().Calls(flt.Path, op)
-			checkAlignment(t, f, src, c.alignCase)
-			if f.Server().Calls(flt.Path, op) == before {
+			if callsDuring(f, flt.Path, op, func() { alignmentCall.check(t, f, src, c.valueCase) }) == 0 {
 				t.Errorf("no %s of %s reached the server: the fault cannot have fired", flt.Op, flt.Path)
 			}
 		})

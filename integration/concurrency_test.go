@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -120,7 +122,7 @@ func (r *race) run() {
 	// its removal, so the run is sure to have crossed every state.
 	for round := range 2 {
 		for i, set := range r.faults {
-			must(t, r.fixture.SetFaults(set))
+			require.NoError(t, r.fixture.SetFaults(set))
 			r.waitFor(fmt.Sprintf("faulted call under fault set %d (round %d)", i, round), &r.faulted, r.faulted.Load())
 			r.fixture.ClearFaults()
 			r.waitFor(fmt.Sprintf("successful call after clearing fault set %d", i), &r.okCalls, r.okCalls.Load())
@@ -128,9 +130,9 @@ func (r *race) run() {
 	}
 	// Delete while the workers run, with a fault in force so that calls
 	// are failing inside the file system as it happens.
-	must(t, r.fixture.SetFaults(r.faults[0]))
+	require.NoError(t, r.fixture.SetFaults(r.faults[0]))
 	r.deleting.Store(true)
-	must(t, r.src.Delete())
+	require.NoError(t, r.src.Delete())
 	r.deleted.Store(true)
 	deadline := time.Now().Add(20 * time.Second)
 	for i := range saw {

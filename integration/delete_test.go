@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -39,7 +40,7 @@ func TestDelete(t *testing.T) {
 	t.Run("deleting leaves the descriptor open: it stays the caller's", func(t *testing.T) {
 		f := start(t, nil)
 		src, fd := newSource(t, f, "data/small", rdonly)
-		must(t, src.Delete())
+		require.NoError(t, src.Delete())
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 			t.Errorf("fcntl(F_GETFD) after Delete: %v: the descriptor was closed", err)
 		}
@@ -58,7 +59,7 @@ func TestDelete(t *testing.T) {
 			src  *pmem2.Source
 		}{{"a deleted regular source", regular}, {"a deleted Device DAX source", dax},
 			{"a deleted anonymous source", anon}, {"a nil source", nil}} {
-			must(t, c.src.Delete())
+			require.NoError(t, c.src.Delete())
 			for _, m := range methods {
 				t.Run(c.kind+"'s "+m.name+" fails with ErrDeleted", func(t *testing.T) {
 					v, err := m.call(c.src)
@@ -85,7 +86,7 @@ func TestDelete(t *testing.T) {
 		src, _ := newSource(t, f, "dev/dax0.0", opath)
 		// Watching rules keep the device node out of the kernel's
 		// attribute cache, so each fstat of it reaches the server.
-		must(t, f.AddFault(emulate.Fault{Path: "dev/dax0.0", Op: "getattr", Delay: "1ns"}))
+		require.NoError(t, f.AddFault(emulate.Fault{Path: "dev/dax0.0", Op: "getattr", Delay: "1ns"}))
 		f.Server().ResetCalls()
 		for _, m := range methods {
 			m.call(src)
@@ -93,7 +94,7 @@ func TestDelete(t *testing.T) {
 		if f.Server().Calls("dev/dax0.0", fusefs.OpGetattr) == 0 {
 			t.Fatal("a live source's calls did not reach the server: the check below would prove nothing")
 		}
-		must(t, src.Delete())
+		require.NoError(t, src.Delete())
 		f.Server().ResetCalls()
 		for _, m := range methods {
 			m.call(src)
@@ -108,14 +109,14 @@ func TestDelete(t *testing.T) {
 		src, _ := newSource(t, f, "dev/dax0.0", opath)
 		sizeFile := devDir(t, f, dax0Char) + "/size"
 		const delay = 300 * time.Millisecond
-		must(t, f.AddFault(emulate.Fault{Path: sizeFile, Op: "read", Delay: delay.String()}))
+		require.NoError(t, f.AddFault(emulate.Fault{Path: sizeFile, Op: "read", Delay: delay.String()}))
 		done := make(chan error, 1)
 		go func() { _, err := src.Size(); done <- err }()
 		for f.Server().Calls(sizeFile, fusefs.OpRead) == 0 {
 			time.Sleep(time.Millisecond)
 		}
 		t0 := time.Now()
-		must(t, src.Delete())
+		require.NoError(t, src.Delete())
 		// The read was already being delayed when Delete began, so
 		// Delete must have waited for most of the delay.
 		if waited := time.Since(t0); waited < delay/3 {

@@ -3,8 +3,10 @@ package integration_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -33,11 +35,11 @@ func TestFD(t *testing.T) {
 	}
 
 	t.Run("FD gives back the number even after the caller closed it, as C does", func(t *testing.T) {
-		fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
+		fd := highDup(t, testutil.OpenFD(t, f.Path("data/small"), rdonly))
 		src, err := fromFD(f, fd)
 		wantCode(t, err, 0)
 		defer src.Delete()
-		must(t, unix.Close(fd))
+		require.NoError(t, unix.Close(fd))
 		got, err := src.FD()
 		wantCode(t, err, 0)
 		if got != fd {

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -22,6 +24,9 @@ const (
 )
 
 var page = uint64(os.Getpagesize())
+
+// devSize is the size of deviceSpec's Device DAX.
+const devSize = 16 * mib
 
 // Open modes, as the tables spell them.
 const (
@@ -67,11 +72,11 @@ const (
 )
 
 // deviceSpec is a fixture that may be mounted in device mode: its only
-// device node, a Device DAX of 16 MiB aligned to 2 MiB, is char 1:5, so
+// device node, a Device DAX of devSize aligned to 2 MiB, is char 1:5, so
 // opening it opens /dev/zero and mapping it maps zeros.
 func deviceSpec() *emulate.Spec {
 	return &emulate.Spec{
-		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 16 * mib, Align: 2 * mib}},
+		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: devSize, Align: 2 * mib}},
 		Nodes:      []emulate.Node{{Path: "data/small", Type: "file", Content: "hello, pmem\n"}},
 	}
 }
@@ -85,23 +90,11 @@ func start(t *testing.T, spec *emulate.Spec, opts ...emulate.Option) *emulate.Fi
 	return emulate.Start(t, spec, opts...)
 }
 
-// openFD opens path with flags|O_CLOEXEC and closes the descriptor when the
-// test ends (a test that closes it itself makes that close fail harmlessly).
-func openFD(t *testing.T, path string, flags int) int {
-	t.Helper()
-	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open %s (flags %#x): %v", path, flags, err)
-	}
-	t.Cleanup(func() { _ = unix.Close(fd) })
-	return fd
-}
-
 // newSource opens rel below the fixture in the given mode and makes a
 // Source of it, failing the test if either step fails.
 func newSource(t *testing.T, f *emulate.Fixture, rel string, flags int) (*pmem2.Source, int) {
 	t.Helper()
-	fd := openFD(t, f.Path(rel), flags)
+	fd := testutil.OpenFD(t, f.Path(rel), flags)
 	src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
 	if err != nil {
 		t.Fatalf("SourceFromFD(%s): %v", rel, err)
@@ -138,6 +131,72 @@ func wantCode(t *testing.T, err error, want pmem2.Code) {
 			t.Errorf("errors.Is(err, %s) is false; err = %v", unix.ErrnoName(errno), err)
 		}
 	}
+}
+
+// valueCase is one Size or Alignment call and what C returns for it.
+type valueCase struct {
+	name  string
+	want  pmem2.Code
+	value uint64 // when want is 0
+	msg   []string
+}
+
+// A valueCall is Size or Alignment.
+type valueCall struct {
+	name string
+	fn   func(*pmem2.Source) (uint64, error)
+}
+
+var (
+	sizeCall      = valueCall{"Size", (*pmem2.Source).Size}
+	alignmentCall = valueCall{"Alignment", (*pmem2.Source).Alignment}
+)
+
+// check runs the call on src, which must not block, and checks what it
+// returns against c.
+func (vc valueCall) check(t *testing.T, f *emulate.Fixture, src *pmem2.Source, c valueCase) {
+	t.Helper()
+	var got uint64
+	var err error
+	testutil.Within(t, 10*time.Second, vc.name, func() { got, err = vc.fn(src) })
+	wantErr(t, f, err, c.want, c.msg...)
+	if c.want == 0 && got != c.value {
+		t.Errorf("%s() = %d, want %d", vc.name, got, c.value)
+	}
+	if c.want != 0 && got != 0 {
+		t.Errorf("a failing %s() returned %d, want 0", vc.name, got)
+	}
+}
+
+// sourceCase is a source opened on rel with flags, and what the call
+// returns for it.
+type sourceCase struct {
+	rel   string
+	flags int
+	valueCase
+}
+
+// checkEach checks the call on the source of each case, opened on f, in a
+// subtest named by the case.
+func (vc valueCall) checkEach(t *testing.T, f *emulate.Fixture, cases []sourceCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src, _ := newSource(t, f, c.rel, c.flags)
+			vc.check(t, f, src, c.valueCase)
+		})
+	}
+}
+
+// wantErr checks err against the code C would return and the parts its
+// message must name (see wantCode and wantMsg), logging it for the reader.
+func wantErr(t *testing.T, f *emulate.Fixture, err error, want pmem2.Code, msg ...string) {
+	t.Helper()
+	if err != nil {
+		t.Log(err)
+	}
+	wantCode(t, err, want)
+	wantMsg(t, f, err, msg...)
 }
 
 // wantMsg checks that the error message holds each part; "{sys}" in a part
@@ -208,17 +267,13 @@ func highDup(t *testing.T, fd int) int {
 	return n
 }
 
-// within fails the test if fn does not return in d: the guard of every
-// call that must not block (a FIFO standing in for a sysfs file).
-func within(t *testing.T, d time.Duration, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("%s did not return within %v: it blocks", what, d)
-	}
+// callsDuring is how many calls of op on path reached f's server while fn
+// ran: 0 means a fault on them cannot have fired, or a cached value was
+// used.
+func callsDuring(f *emulate.Fixture, path string, op fusefs.Op, fn func()) uint64 {
+	before := f.Server().Calls(path, op)
+	fn()
+	return f.Server().Calls(path, op) - before
 }
 
 // addFault installs a fault rule, failing the test if it is refused.
@@ -226,13 +281,5 @@ func addFault(t *testing.T, f *emulate.Fixture, path, op, errno string) {
 	t.Helper()
 	if err := f.AddFault(emulate.Fault{Path: path, Op: op, Errno: errno}); err != nil {
 		t.Fatalf("AddFault(%s %s %s): %v", path, op, errno, err)
-	}
-}
-
-// must fails the test on a fixture change that did not apply.
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -25,14 +27,25 @@ type ioCase struct {
 
 func checkIO(t *testing.T, f *emulate.Fixture, n int, err error, c ioCase) {
 	t.Helper()
-	if err != nil {
-		t.Log(err)
-	}
-	wantCode(t, err, c.want)
-	wantMsg(t, f, err, c.msg...)
+	wantErr(t, f, err, c.want, c.msg...)
 	if n != c.n {
 		t.Errorf("n = %d, want %d", n, c.n)
 	}
+}
+
+// sourceIOCase is an ioCase on one of several sources.
+type sourceIOCase struct {
+	src *pmem2.Source
+	ioCase
+}
+
+// daxSources opens the Device DAX of deviceSpec, mounted on f, read-write
+// and read-only.
+func daxSources(t *testing.T, f *emulate.Fixture) (rw, ro *pmem2.Source) {
+	t.Helper()
+	rw, _ = newSource(t, f, "dev/dax0.0", rdwr)
+	ro, _ = newSource(t, f, "dev/dax0.0", rdonly)
+	return rw, ro
 }
 
 // filled is n bytes of b.
@@ -104,7 +117,7 @@ func TestReadAt(t *testing.T) {
 				src, _ := newSource(t, f, "data/small", rdonly)
 				for _, flt := range c.faults {
 					flt.Path = "data/small"
-					must(t, f.AddFault(flt))
+					require.NoError(t, f.AddFault(flt))
 				}
 				f.Server().ResetCalls()
 				p := filled(c.len, 0xAA)
@@ -149,7 +162,7 @@ func TestReadAt(t *testing.T) {
 // a bad block of real pmem shows itself.
 func repointed(t *testing.T) *pmem2.Source {
 	f := start(t, nil)
-	fd := highDup(t, openFD(t, f.Path("dev/dax0.0"), opath))
+	fd := highDup(t, testutil.OpenFD(t, f.Path("dev/dax0.0"), opath))
 	src, err := fromFD(f, fd)
 	wantCode(t, err, 0)
 	t.Cleanup(func() { _ = src.Delete() })
@@ -157,7 +170,7 @@ func repointed(t *testing.T) *pmem2.Source {
 	if err := os.WriteFile(short, []byte("hello, pmem\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	must(t, unix.Dup3(openFD(t, short, rdwr), fd, unix.O_CLOEXEC))
+	require.NoError(t, unix.Dup3(testutil.OpenFD(t, short, rdwr), fd, unix.O_CLOEXEC))
 	return src
 }
 
@@ -177,13 +190,13 @@ func testReadDAXNodev(t *testing.T) {
 			want: pmem2.ErrDAXRegionNotFound, msg: []string{"pmem2_source_size"}}},
 		{rel: "dev/dax0.0",
 			setup: func(t *testing.T, f *emulate.Fixture) {
-				must(t, f.WriteFile(devDir(t, f, dax0Char)+"/size", []byte("1 GiB\n")))
+				require.NoError(t, f.WriteFile(devDir(t, f, dax0Char)+"/size", []byte("1 GiB\n")))
 			},
 			ioCase: ioCase{name: "a malformed size file fails as Size does: INVALID_SIZE_FORMAT", len: 8,
 				want: pmem2.ErrInvalidSizeFormat, msg: []string{"pmem2_source_size", "parse"}}},
 		{rel: "dev/dax0.0",
 			setup: func(t *testing.T, f *emulate.Fixture) {
-				must(t, f.WriteFile(regionAlign(t, f, dax0Char), []byte("12345\n")))
+				require.NoError(t, f.WriteFile(regionAlign(t, f, dax0Char), []byte("12345\n")))
 			},
 			ioCase: ioCase{name: "an invalid alignment fails as Alignment does: INVALID_ALIGNMENT_VALUE", len: 8,
 				want: pmem2.ErrInvalidAlignmentValue, msg: []string{"pmem2_source_alignment"}}},
@@ -212,25 +225,20 @@ func testReadDAXNodev(t *testing.T) {
 // --device-mode): C maps the whole device read-write, from offset 0.
 func testReadDAXDevice(t *testing.T) {
 	f := start(t, deviceSpec(), emulate.WithDeviceMode())
-	const size = 16 * mib
-	rw, _ := newSource(t, f, "dev/dax0.0", rdwr)
-	ro, _ := newSource(t, f, "dev/dax0.0", rdonly)
-	for _, c := range []struct {
-		src *pmem2.Source
-		ioCase
-	}{
+	rw, ro := daxSources(t, f)
+	for _, c := range []sourceIOCase{
 		{rw, ioCase{name: "a read through the mapping of an O_RDWR Device DAX returns the device's bytes", len: 4096, n: 4096}},
 		{rw, ioCase{name: "a read across an alignment boundary is one copy", off: 2*mib - 100, len: 200, n: 200}},
-		{rw, ioCase{name: "a read of the whole device", len: size, n: size}},
+		{rw, ioCase{name: "a read of the whole device", len: devSize, n: devSize}},
 		{rw, ioCase{name: "an empty read still maps and reads nothing", off: 4096, len: 0, n: 0}},
 		// C maps the whole device from offset 0; a window mapped at a
 		// non-zero offset of /dev/zero is a shmem object only as long as
 		// the window but indexed by the offset, so its pages SIGBUS.
 		{rw, ioCase{name: "a read in a later alignment unit succeeds, as in C", off: 4 * mib, len: 16, n: 16}},
-		{rw, ioCase{name: "a read of the device's last bytes succeeds, as in C", off: size - 16, len: 16, n: 16}},
-		{rw, ioCase{name: "a read past the device's end is LENGTH_OUT_OF_RANGE", off: size - 8, len: 16,
+		{rw, ioCase{name: "a read of the device's last bytes succeeds, as in C", off: devSize - 16, len: 16, n: 16}},
+		{rw, ioCase{name: "a read past the device's end is LENGTH_OUT_OF_RANGE", off: devSize - 8, len: 16,
 			want: pmem2.ErrLengthOutOfRange, msg: []string{"check length"}}},
-		{rw, ioCase{name: "a read at the device's end is LENGTH_OUT_OF_RANGE", off: size, len: 16,
+		{rw, ioCase{name: "a read at the device's end is LENGTH_OUT_OF_RANGE", off: devSize, len: 16,
 			want: pmem2.ErrLengthOutOfRange}},
 		{rw, ioCase{name: "an offset whose window wraps around 2^64 is -EOVERFLOW, never a crash", off: -1, len: 1,
 			want: -pmem2.Code(unix.EOVERFLOW), msg: []string{"mmap"}}},
@@ -250,7 +258,7 @@ func testReadDAXDevice(t *testing.T) {
 	}
 	t.Run("an offset beyond the size passes C's unsigned check, and where C would leave its mapping the port does not crash", func(t *testing.T) {
 		p := filled(16, 0xAA)
-		n, err := rw.ReadAt(p, size+4096)
+		n, err := rw.ReadAt(p, devSize+4096)
 		code := pmem2.Code(pmem2.CodeOf(err))
 		switch {
 		case err == nil && n == 16 && bytes.Equal(p, filled(16, 0)):
@@ -335,7 +343,7 @@ func TestWriteAt(t *testing.T) {
 				src, _ := newSource(t, f, "data/small", c.flags)
 				for _, flt := range c.faults {
 					flt.Path = "data/small"
-					must(t, f.AddFault(flt))
+					require.NoError(t, f.AddFault(flt))
 				}
 				f.Server().ResetCalls()
 				n, err := src.WriteAt([]byte(c.p), c.off)
@@ -388,19 +396,14 @@ func TestWriteAt(t *testing.T) {
 // expectation was checked against the C libpmem2 on the same device.
 func testWriteDAXDevice(t *testing.T) {
 	f := start(t, deviceSpec(), emulate.WithDeviceMode())
-	const size = 16 * mib
-	rw, _ := newSource(t, f, "dev/dax0.0", rdwr)
-	ro, _ := newSource(t, f, "dev/dax0.0", rdonly)
-	for _, c := range []struct {
-		src *pmem2.Source
-		ioCase
-	}{
+	rw, ro := daxSources(t, f)
+	for _, c := range []sourceIOCase{
 		{rw, ioCase{name: "a write through the mapping of an O_RDWR Device DAX succeeds", len: 4096, n: 4096}},
 		{rw, ioCase{name: "a write across an alignment boundary succeeds", off: 2*mib - 100, len: 200, n: 200}},
 		// See testReadDAXDevice: C maps from offset 0.
 		{rw, ioCase{name: "a write in a later alignment unit succeeds, as in C", off: 4 * mib, len: 16, n: 16}},
-		{rw, ioCase{name: "a write of the device's last bytes succeeds, as in C", off: size - 16, len: 16, n: 16}},
-		{rw, ioCase{name: "a write past the device's end is LENGTH_OUT_OF_RANGE", off: size - 8, len: 16,
+		{rw, ioCase{name: "a write of the device's last bytes succeeds, as in C", off: devSize - 16, len: 16, n: 16}},
+		{rw, ioCase{name: "a write past the device's end is LENGTH_OUT_OF_RANGE", off: devSize - 8, len: 16,
 			want: pmem2.ErrLengthOutOfRange}},
 		{rw, ioCase{name: "an offset whose window wraps around 2^64 is -EOVERFLOW, never a crash", off: -1, len: 1,
 			want: -pmem2.Code(unix.EOVERFLOW)}},

@@ -4,82 +4,43 @@ import (
 	"math"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
-
-// sizeCase is one Size call and what C returns for it.
-type sizeCase struct {
-	name string
-	want pmem2.Code
-	size uint64 // when want is 0
-	msg  []string
-}
-
-func checkSize(t *testing.T, f *emulate.Fixture, src *pmem2.Source, c sizeCase) {
-	t.Helper()
-	got, err := src.Size()
-	checkSizeResult(t, f, got, err, c)
-}
-
-func checkSizeResult(t *testing.T, f *emulate.Fixture, got uint64, err error, c sizeCase) {
-	t.Helper()
-	if err != nil {
-		t.Log(err)
-	}
-	wantCode(t, err, c.want)
-	wantMsg(t, f, err, c.msg...)
-	if c.want == 0 && got != c.size {
-		t.Errorf("Size() = %d, want %d", got, c.size)
-	}
-	if c.want != 0 && got != 0 {
-		t.Errorf("a failing Size() returned %d, want 0", got)
-	}
-}
 
 // TestSize covers pmem2_source_size: st_size of regular files, the sysfs
 // size file of a Device DAX in every form it can take, and every way reading
 // either can fail.
 func TestSize(t *testing.T) {
 	t.Run("regular files", func(t *testing.T) {
-		f := start(t, nil)
-		for _, c := range []struct {
-			name  string
-			rel   string
-			flags int
-			size  uint64
-		}{
-			{"an empty file has size 0", "data/empty", rdonly, 0},
-			{"a small file has its length", "data/small", rdonly, 12},
-			{"a sparse 1 TiB file has its st_size", "data/sparse", rdonly, 1 << 40},
-			{"a file opened through a symlink has the file's size", "data/link", rdonly, 12},
-			{"a file opened O_RDWR has its length", "data/small", rdwr, 12},
-			{"a file opened O_PATH has its length", "data/small", opath, 12},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, c.flags)
-				checkSize(t, f, src, sizeCase{size: c.size})
-			})
-		}
+		sizeCall.checkEach(t, start(t, nil), []sourceCase{
+			{"data/empty", rdonly, valueCase{name: "an empty file has size 0", value: 0}},
+			{"data/small", rdonly, valueCase{name: "a small file has its length", value: 12}},
+			{"data/sparse", rdonly, valueCase{name: "a sparse 1 TiB file has its st_size", value: 1 << 40}},
+			{"data/link", rdonly, valueCase{name: "a file opened through a symlink has the file's size", value: 12}},
+			{"data/small", rdwr, valueCase{name: "a file opened O_RDWR has its length", value: 12}},
+			{"data/small", opath, valueCase{name: "a file opened O_PATH has its length", value: 12}},
+		})
 	})
 
 	t.Run("a regular file's size is a fresh fstat on every call", func(t *testing.T) {
 		f := start(t, nil)
 		src, _ := newSource(t, f, "data/small", rdonly)
-		checkSize(t, f, src, sizeCase{size: 12})
-		must(t, f.WriteFile("data/small", []byte(strings.Repeat("x", 100))))
-		checkSize(t, f, src, sizeCase{size: 100})
+		sizeCall.check(t, f, src, valueCase{value: 12})
+		require.NoError(t, f.WriteFile("data/small", []byte(strings.Repeat("x", 100))))
+		sizeCall.check(t, f, src, valueCase{value: 100})
 	})
 
 	t.Run("an anonymous source has the size it was given", func(t *testing.T) {
 		src, err := pmem2.SourceFromAnon(12345)
 		wantCode(t, err, 0)
-		checkSize(t, nil, src, sizeCase{size: 12345})
+		sizeCall.check(t, nil, src, valueCase{value: 12345})
 	})
 
 	t.Run("fstat failing", func(t *testing.T) {
@@ -96,9 +57,9 @@ func TestSize(t *testing.T) {
 				f := start(t, nil)
 				src, _ := newSource(t, f, "data/small", rdonly)
 				addFault(t, f, "data/small", "getattr", c.errno)
-				before := f.Server().Calls("data/small", fusefs.OpGetattr)
-				checkSize(t, f, src, sizeCase{want: c.want, msg: []string{"pmem2_source_size", "fstat"}})
-				if f.Server().Calls("data/small", fusefs.OpGetattr) == before {
+				if callsDuring(f, "data/small", fusefs.OpGetattr, func() {
+					sizeCall.check(t, f, src, valueCase{want: c.want, msg: []string{"pmem2_source_size", "fstat"}})
+				}) == 0 {
 					t.Error("fstat did not reach the server")
 				}
 			})
@@ -108,45 +69,36 @@ func TestSize(t *testing.T) {
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			addFault(t, f, "dev/dax0.0", "getattr", "EIO")
 			sizeFile := devDir(t, f, dax0Char) + "/size"
-			before := f.Server().Calls(sizeFile, fusefs.OpRead)
-			checkSize(t, f, src, sizeCase{want: -5, msg: []string{"pmem2_source_size", "fstat"}})
-			if n := f.Server().Calls(sizeFile, fusefs.OpRead) - before; n != 0 {
+			if n := callsDuring(f, sizeFile, fusefs.OpRead, func() {
+				sizeCall.check(t, f, src, valueCase{want: -5, msg: []string{"pmem2_source_size", "fstat"}})
+			}); n != 0 {
 				t.Errorf("the size file was read %d times after fstat failed", n)
 			}
 		})
 		t.Run("a descriptor closed after SourceFromFD is an invalid handle", func(t *testing.T) {
 			f := start(t, nil)
-			fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
+			fd := highDup(t, testutil.OpenFD(t, f.Path("data/small"), rdonly))
 			src, err := fromFD(f, fd)
 			wantCode(t, err, 0)
-			must(t, unix.Close(fd))
-			checkSize(t, f, src, sizeCase{want: pmem2.ErrInvalidFileHandle, msg: []string{"fstat", "bad file descriptor"}})
+			require.NoError(t, unix.Close(fd))
+			sizeCall.check(t, f, src, valueCase{want: pmem2.ErrInvalidFileHandle, msg: []string{"fstat", "bad file descriptor"}})
 		})
 	})
 
 	t.Run("Device DAX", func(t *testing.T) {
-		f := start(t, nil)
-		for _, c := range []struct {
-			rel string
-			sizeCase
-		}{
-			{"dev/dax0.0", sizeCase{name: "a Device DAX on the dax bus has its sysfs size", size: gib}},
-			{"dev/dax1.0", sizeCase{name: "a Device DAX in the dax class has its sysfs size", size: 512 * mib}},
-			{"dev/dax2.0", sizeCase{name: "a Device DAX with no NVDIMM bus is DAX_REGION_NOT_FOUND where C crashes",
+		sizeCall.checkEach(t, start(t, nil), []sourceCase{
+			{"dev/dax0.0", opath, valueCase{name: "a Device DAX on the dax bus has its sysfs size", value: gib}},
+			{"dev/dax1.0", opath, valueCase{name: "a Device DAX in the dax class has its sysfs size", value: 512 * mib}},
+			{"dev/dax2.0", opath, valueCase{name: "a Device DAX with no NVDIMM bus is DAX_REGION_NOT_FOUND where C crashes",
 				want: pmem2.ErrDAXRegionNotFound, msg: []string{"pmem2_source_size", "find dax region", "{sys}/dev/char/252:2"}}},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, opath)
-				checkSize(t, f, src, c.sizeCase)
-			})
-		}
+		})
 	})
 
 	t.Run("a Device DAX whose dax_region is removed is DAX_REGION_NOT_FOUND", func(t *testing.T) {
 		f := start(t, nil)
 		src, _ := newSource(t, f, "dev/dax0.0", opath)
-		must(t, f.Remove(pathDir(regionAlign(t, f, dax0Char))))
-		checkSize(t, f, src, sizeCase{want: pmem2.ErrDAXRegionNotFound})
+		require.NoError(t, f.Remove(pathDir(regionAlign(t, f, dax0Char))))
+		sizeCall.check(t, f, src, valueCase{want: pmem2.ErrDAXRegionNotFound})
 	})
 
 	t.Run("size file contents", testSizeContents)
@@ -197,14 +149,14 @@ func testSizeContents(t *testing.T) {
 		{"leading zeros beyond 64 bytes leave no newline: INVALID_SIZE_FORMAT", strings.Repeat("0", 70) + "1\n", format, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			must(t, f.WriteFile(sizeFile, []byte(c.content)))
-			before := f.Server().Calls(sizeFile, fusefs.OpRead)
+			require.NoError(t, f.WriteFile(sizeFile, []byte(c.content)))
 			var msg []string
 			if c.want != 0 {
 				msg = []string{"pmem2_source_size", "parse", "{sys}/dev/char/252:0/size"}
 			}
-			checkSize(t, f, src, sizeCase{want: c.want, size: c.size, msg: msg})
-			if f.Server().Calls(sizeFile, fusefs.OpRead) == before {
+			if callsDuring(f, sizeFile, fusefs.OpRead, func() {
+				sizeCall.check(t, f, src, valueCase{want: c.want, value: c.size, msg: msg})
+			}) == 0 {
 				t.Error("Size did not read the size file: a cached value was used")
 			}
 		})
@@ -216,65 +168,62 @@ func testSizeReplaced(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		setup func(t *testing.T, f *emulate.Fixture, sizeFile string)
-		sizeCase
+		valueCase
 	}{
 		{name: "a missing size file is -ENOENT",
-			setup:    func(t *testing.T, f *emulate.Fixture, p string) { must(t, f.Remove(p)) },
-			sizeCase: sizeCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
+			setup:     func(t *testing.T, f *emulate.Fixture, p string) { require.NoError(t, f.Remove(p)) },
+			valueCase: valueCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
 		{name: "a device whose dev/char/M:m entry is removed after SourceFromFD is -ENOENT",
-			setup:    func(t *testing.T, f *emulate.Fixture, p string) { must(t, f.Remove(dax0Char)) },
-			sizeCase: sizeCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
+			setup:     func(t *testing.T, f *emulate.Fixture, p string) { require.NoError(t, f.Remove(dax0Char)) },
+			valueCase: valueCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
 		{name: "a directory in its place is -EISDIR",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "dir"}))
 			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"read", "{sys}/dev/char/252:0/size"}}},
+			valueCase: valueCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"read", "{sys}/dev/char/252:0/size"}}},
 		{name: "a FIFO in its place reads nothing and does not block: INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
 			},
-			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content ""`}}},
+			valueCase: valueCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content ""`}}},
 		{name: "a socket in its place cannot be opened: -ENXIO",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "socket"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "socket"}))
 			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.ENXIO)}},
+			valueCase: valueCase{want: -pmem2.Code(unix.ENXIO)}},
 		{name: "a device node in its place on a nodev mount is -EACCES",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "char", Major: 1, Minor: 5}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "char", Major: 1, Minor: 5}))
 			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES), msg: []string{"open"}}},
+			valueCase: valueCase{want: -pmem2.Code(unix.EACCES), msg: []string{"open"}}},
 		{name: "a symlink in its place is followed",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: "file", Content: "8192\n"}))
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: f.Path("sys/other/size")}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: "file", Content: "8192\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: f.Path("sys/other/size")}))
 			},
-			sizeCase: sizeCase{size: 8192}},
+			valueCase: valueCase{value: 8192}},
 		{name: "a size file with no read bit at all is -EACCES, even for root",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Mode: "0200", Content: "4096\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Mode: "0200", Content: "4096\n"}))
 			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES)}},
+			valueCase: valueCase{want: -pmem2.Code(unix.EACCES)}},
 		{name: "a 1 GiB size file is read 64 bytes deep",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Content: "4096\n", Size: gib}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Content: "4096\n", Size: gib}))
 			},
-			sizeCase: sizeCase{size: 4096}},
+			valueCase: valueCase{value: 4096}},
 		{name: "a 1 GiB size file of zeros is INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Size: gib}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Size: gib}))
 			},
-			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat}},
+			valueCase: valueCase{want: pmem2.ErrInvalidSizeFormat}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
 			sizeFile := devDir(t, f, dax0Char) + "/size"
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.setup(t, f, sizeFile)
-			var got uint64
-			var err error
-			within(t, 10*time.Second, "Size", func() { got, err = src.Size() })
-			checkSizeResult(t, f, got, err, c.sizeCase)
+			sizeCall.check(t, f, src, c.valueCase)
 		})
 	}
 
@@ -282,8 +231,8 @@ func testSizeReplaced(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		sizeFile := devDir(t, f, "sys/dev/char/1:5") + "/size"
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		must(t, f.SetNode(emulate.Node{Path: sizeFile, Type: "char", Major: 1, Minor: 5}))
-		checkSize(t, f, src, sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "\x00`}})
+		require.NoError(t, f.SetNode(emulate.Node{Path: sizeFile, Type: "char", Major: 1, Minor: 5}))
+		sizeCall.check(t, f, src, valueCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "\x00`}})
 	})
 }
 
@@ -293,40 +242,38 @@ func testSizeFaults(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		fault emulate.Fault // Path filled in
-		sizeCase
+		valueCase
 	}{
 		{name: "a read failing with EIO is -EIO", fault: emulate.Fault{Op: "read", Errno: "EIO"},
-			sizeCase: sizeCase{want: -5, msg: []string{"pmem2_source_size", "read", "{sys}/dev/char/252:0/size"}}},
+			valueCase: valueCase{want: -5, msg: []string{"pmem2_source_size", "read", "{sys}/dev/char/252:0/size"}}},
 		{name: "a read failing with EACCES is -EACCES", fault: emulate.Fault{Op: "read", Errno: "EACCES"},
-			sizeCase: sizeCase{want: -13}},
+			valueCase: valueCase{want: -13}},
 		{name: "a read failing with ENODEV is -ENODEV", fault: emulate.Fault{Op: "read", Errno: "ENODEV"},
-			sizeCase: sizeCase{want: -19}},
+			valueCase: valueCase{want: -19}},
 		{name: "an open failing with EACCES is -EACCES", fault: emulate.Fault{Op: "open", Errno: "EACCES"},
-			sizeCase: sizeCase{want: -13, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
+			valueCase: valueCase{want: -13, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
 		{name: "a lookup failing with ENOMEM is -ENOMEM", fault: emulate.Fault{Op: "lookup", Errno: "ENOMEM"},
-			sizeCase: sizeCase{want: -12, msg: []string{"open"}}},
+			valueCase: valueCase{want: -12, msg: []string{"open"}}},
 		{name: "a short read is not continued (one read, as C): INVALID_SIZE_FORMAT",
-			fault:    emulate.Fault{Op: "read", Short: 4},
-			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "1073"`}}},
+			fault:     emulate.Fault{Op: "read", Short: 4},
+			valueCase: valueCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "1073"`}}},
 		{name: "a slow read is waited for", fault: emulate.Fault{Op: "read", Delay: "50ms"},
-			sizeCase: sizeCase{size: gib}},
+			valueCase: valueCase{value: gib}},
 		{name: "a read failing once fails that call only", fault: emulate.Fault{Op: "read", Errno: "EIO", Times: 1},
-			sizeCase: sizeCase{want: -5}},
+			valueCase: valueCase{want: -5}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
 			sizeFile := devDir(t, f, dax0Char) + "/size"
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.fault.Path = sizeFile
-			must(t, f.AddFault(c.fault))
+			require.NoError(t, f.AddFault(c.fault))
 			op, _ := fusefs.ParseOp(c.fault.Op)
-			before := f.Server().Calls(sizeFile, op)
-			checkSize(t, f, src, c.sizeCase)
-			if n := f.Server().Calls(sizeFile, op) - before; n != 1 {
+			if n := callsDuring(f, sizeFile, op, func() { sizeCall.check(t, f, src, c.valueCase) }); n != 1 {
 				t.Errorf("%d %s calls of the size file reached the server, want 1", n, c.fault.Op)
 			}
 			if c.fault.Times == 1 {
-				checkSize(t, f, src, sizeCase{size: gib})
+				sizeCall.check(t, f, src, valueCase{value: gib})
 			}
 		})
 	}

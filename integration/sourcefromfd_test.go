@@ -6,10 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -25,18 +28,14 @@ type fromFDCase struct {
 
 // opened is a fromFDCase descriptor: rel below the fixture, in mode flags.
 func opened(rel string, flags int) func(*testing.T, *emulate.Fixture) int {
-	return func(t *testing.T, f *emulate.Fixture) int { return openFD(t, f.Path(rel), flags) }
+	return func(t *testing.T, f *emulate.Fixture) int { return testutil.OpenFD(t, f.Path(rel), flags) }
 }
 
 func runFromFD(t *testing.T, f *emulate.Fixture, c fromFDCase) {
 	t.Helper()
 	fd := c.fd(t, f)
 	src, err := fromFD(f, fd)
-	if err != nil {
-		t.Log(err)
-	}
-	wantCode(t, err, c.want)
-	wantMsg(t, f, err, c.msg...)
+	wantErr(t, f, err, c.want, c.msg...)
 	if c.want != 0 {
 		if src != nil {
 			t.Errorf("a failing SourceFromFD returned a source: %v", src.Type())
@@ -44,9 +43,7 @@ func runFromFD(t *testing.T, f *emulate.Fixture, c fromFDCase) {
 		return
 	}
 	defer src.Delete()
-	if got := src.Type(); got != c.typ {
-		t.Errorf("Type() = %v, want %v", got, c.typ)
-	}
+	assert.Equal(t, c.typ, src.Type(), "Type()")
 	if got, err := src.FD(); err != nil || got != fd {
 		t.Errorf("FD() = %d, %v; want %d, nil", got, err, fd)
 	}
@@ -67,8 +64,8 @@ func TestSourceFromFD(t *testing.T) {
 				want: pmem2.ErrInvalidFileHandle, msg: []string{"pmem2_source_from_fd", "fcntl(F_GETFL)", "bad file descriptor"}},
 			{name: "a closed descriptor is an invalid handle",
 				fd: func(t *testing.T, f *emulate.Fixture) int {
-					fd := highDup(t, openFD(t, f.Path("data/small"), rdonly))
-					must(t, unix.Close(fd))
+					fd := highDup(t, testutil.OpenFD(t, f.Path("data/small"), rdonly))
+					require.NoError(t, unix.Close(fd))
 					return fd
 				},
 				want: pmem2.ErrInvalidFileHandle, msg: []string{"fcntl(F_GETFL)"}},
@@ -172,13 +169,13 @@ func testFromFDFstatFaults(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			f := start(t, nil)
-			fd := openFD(t, f.Path("data/small"), rdonly)
+			fd := testutil.OpenFD(t, f.Path("data/small"), rdonly)
 			addFault(t, f, "data/small", "getattr", c.errno)
-			before := f.Server().Calls("data/small", fusefs.OpGetattr)
-			_, err := fromFD(f, fd)
+			var err error
+			n := callsDuring(f, "data/small", fusefs.OpGetattr, func() { _, err = fromFD(f, fd) })
 			wantCode(t, err, c.want)
 			wantMsg(t, f, err, "pmem2_source_from_fd", "fstat")
-			if f.Server().Calls("data/small", fusefs.OpGetattr) == before {
+			if n == 0 {
 				t.Error("fstat did not reach the server: the fault cannot have fired")
 			}
 		})
@@ -186,31 +183,31 @@ func testFromFDFstatFaults(t *testing.T) {
 
 	t.Run("an O_WRONLY descriptor is refused before fstat is called", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("data/small"), wronly)
+		fd := testutil.OpenFD(t, f.Path("data/small"), wronly)
 		addFault(t, f, "data/small", "getattr", "EIO")
-		before := f.Server().Calls("data/small", fusefs.OpGetattr)
-		_, err := fromFD(f, fd)
+		var err error
+		n := callsDuring(f, "data/small", fusefs.OpGetattr, func() { _, err = fromFD(f, fd) })
 		wantCode(t, err, pmem2.ErrInvalidFileHandle)
-		if n := f.Server().Calls("data/small", fusefs.OpGetattr) - before; n != 0 {
+		if n != 0 {
 			t.Errorf("%d getattr calls reached the server: the access mode must be checked first", n)
 		}
 	})
 
 	t.Run("fstat failing on a Device DAX is -errno before sysfs is read", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("dev/dax0.0"), opath)
+		fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 		sub := devDir(t, f, dax0Char) + "/subsystem"
 		// A rule that only watches keeps the link out of the kernel's
 		// caches, so every resolution of it reaches the server.
 		watch := emulate.Fault{Path: sub, Op: "readlink", Delay: "1ns"}
-		must(t, f.SetFaults([]emulate.Fault{watch, {Path: "dev/dax0.0", Op: "getattr", Errno: "EIO"}}))
+		require.NoError(t, f.SetFaults([]emulate.Fault{watch, {Path: "dev/dax0.0", Op: "getattr", Errno: "EIO"}}))
 		f.Server().ResetCalls()
 		_, err := fromFD(f, fd)
 		wantCode(t, err, -5)
 		if n := f.Server().Calls(sub, fusefs.OpReadlink); n != 0 {
 			t.Errorf("the subsystem link was resolved %d times after fstat failed", n)
 		}
-		must(t, f.SetFaults([]emulate.Fault{watch}))
+		require.NoError(t, f.SetFaults([]emulate.Fault{watch}))
 		src, err := fromFD(f, fd)
 		wantCode(t, err, 0)
 		src.Delete()
@@ -259,15 +256,15 @@ func testFromFDSysfsFaults(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
-			fd := openFD(t, f.Path("dev/dax0.0"), opath)
+			fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 			flt := c.fault(t, f)
 			addFault(t, f, flt.path, flt.op, flt.errno)
 			op, _ := fusefs.ParseOp(flt.op)
-			before := f.Server().Calls(flt.path, op)
-			_, err := fromFD(f, fd)
+			var err error
+			n := callsDuring(f, flt.path, op, func() { _, err = fromFD(f, fd) })
 			wantCode(t, err, c.want)
 			wantMsg(t, f, err, "pmem2_source_from_fd", "realpath", "{sys}/dev/char/252:0/subsystem")
-			if f.Server().Calls(flt.path, op) == before {
+			if n == 0 {
 				t.Errorf("no %s of %s reached the server: the fault cannot have fired", flt.op, flt.path)
 			}
 			// The same call succeeds once the fault is gone: nothing
@@ -292,23 +289,23 @@ func testFromFDBrokenSysfs(t *testing.T) {
 		msg   []string
 	}{
 		{name: "a missing dev/char/M:m entry is -ENOENT",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.Remove(dax0Char)) },
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) { require.NoError(t, f.Remove(dax0Char)) },
 			want:  -2, msg: []string{"realpath", "{sys}/dev/char/252:0/subsystem"}},
 		{name: "a missing subsystem link is -ENOENT",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.Remove(dev+"/subsystem")) },
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) { require.NoError(t, f.Remove(dev+"/subsystem")) },
 			want:  -2},
 		{name: "a dangling subsystem link is -ENOENT",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetTarget(dev+"/subsystem", "../../nowhere/dax"))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", "../../nowhere/dax"))
 			},
 			want: -2},
 		{name: "a dev/char/M:m link pointing at itself is -ELOOP",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.SetTarget(dax0Char, "252:0")) },
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) { require.NoError(t, f.SetTarget(dax0Char, "252:0")) },
 			want:  -pmem2.Code(unix.ELOOP), msg: []string{"realpath", "{sys}/dev/char/252:0/subsystem"}},
 		{name: "two subsystem links pointing at each other are -ELOOP",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: dev + "/other", Type: "symlink", Target: "subsystem"}))
-				must(t, f.SetTarget(dev+"/subsystem", "other"))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/other", Type: "symlink", Target: "subsystem"}))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", "other"))
 			},
 			want: -pmem2.Code(unix.ELOOP)},
 		{name: "a subsystem reached through 40 symlinks resolves, as in glibc",
@@ -316,23 +313,25 @@ func testFromFDBrokenSysfs(t *testing.T) {
 		{name: "a subsystem reached through 41 symlinks is -ELOOP, as in glibc",
 			setup: linkChain(39), want: -pmem2.Code(unix.ELOOP)},
 		{name: "a subsystem link through a regular file is -ENOTDIR",
-			setup: func(t *testing.T, f *emulate.Fixture, dev string) { must(t, f.SetTarget(dev+"/subsystem", "size/dax")) },
-			want:  -pmem2.Code(unix.ENOTDIR)},
+			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
+				require.NoError(t, f.SetTarget(dev+"/subsystem", "size/dax"))
+			},
+			want: -pmem2.Code(unix.ENOTDIR)},
 		{name: "a subsystem that is a plain file is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "file", Content: "dax\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "file", Content: "dax\n"}))
 			},
 			want: pmem2.ErrInvalidFileType, msg: []string{"check subsystem", "/subsystem, not"}},
 		{name: "a subsystem that is a directory is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "dir"}))
 			},
 			want: pmem2.ErrInvalidFileType},
 		{name: "a subsystem link to a link that points at class/mem is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: "sys/class/mem", Type: "dir"}))
-				must(t, f.SetNode(emulate.Node{Path: "sys/hop", Type: "symlink", Target: "class/mem"}))
-				must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/hop")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/class/mem", Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/hop", Type: "symlink", Target: "class/mem"}))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/hop")))
 			},
 			want: pmem2.ErrInvalidFileType, msg: []string{"resolves to", "/sys/class/mem"}},
 		{name: "a subsystem spelled DAX is an invalid file type", setup: subsystemNamed("DAX"), want: pmem2.ErrInvalidFileType},
@@ -343,8 +342,8 @@ func testFromFDBrokenSysfs(t *testing.T) {
 			setup: subsystemNamed("dax"), typ: true},
 		{name: "a subsystem resolving to a plain file named dax is a Device DAX, as in C",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				must(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/dax", Type: "file"}))
-				must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/dax")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/dax", Type: "file"}))
+				require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/dax")))
 			},
 			typ: true},
 		{name: "a subsystem resolving to a path longer than PATH_MAX is -ENAMETOOLONG",
@@ -354,7 +353,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
 			dev := devDir(t, f, dax0Char)
-			fd := openFD(t, f.Path("dev/dax0.0"), opath)
+			fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 			c.setup(t, f, dev)
 			want := fromFDCase{want: c.want, msg: c.msg, fd: func(*testing.T, *emulate.Fixture) int { return fd }}
 			if c.typ {
@@ -366,7 +365,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 
 	t.Run("a sysfs root too long for PATH_MAX is -ENAMETOOLONG where C would truncate", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("dev/dax0.0"), opath)
+		fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 		_, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()+strings.Repeat("/.", 2100)))
 		wantCode(t, err, -pmem2.Code(unix.ENAMETOOLONG))
 		wantMsg(t, f, err, "pmem2_source_from_fd", "realpath")
@@ -374,7 +373,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 
 	t.Run("a sysfs root that does not exist is -ENOENT", func(t *testing.T) {
 		f := start(t, nil)
-		fd := openFD(t, f.Path("dev/dax0.0"), opath)
+		fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), opath)
 		_, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Path("nosys")))
 		wantCode(t, err, -2)
 		wantMsg(t, f, err, f.Path("nosys/dev/char/252:0/subsystem"))
@@ -385,11 +384,11 @@ func testFromFDBrokenSysfs(t *testing.T) {
 // with dev/char/252:0 and subsystem itself, n+2 links in all.
 func linkChain(n int) func(t *testing.T, f *emulate.Fixture, dev string) {
 	return func(t *testing.T, f *emulate.Fixture, dev string) {
-		must(t, f.SetNode(emulate.Node{Path: "sys/chain/l0", Type: "symlink", Target: "../bus/dax"}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l0", Type: "symlink", Target: "../bus/dax"}))
 		for i := 1; i < n; i++ {
-			must(t, f.SetNode(emulate.Node{Path: "sys/chain/l" + strconv.Itoa(i), Type: "symlink", Target: "l" + strconv.Itoa(i-1)}))
+			require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l" + strconv.Itoa(i), Type: "symlink", Target: "l" + strconv.Itoa(i-1)}))
 		}
-		must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/chain/l"+strconv.Itoa(n-1))))
+		require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/chain/l"+strconv.Itoa(n-1))))
 	}
 }
 
@@ -397,8 +396,8 @@ func linkChain(n int) func(t *testing.T, f *emulate.Fixture, dev string) {
 // outside bus/ and class/.
 func subsystemNamed(name string) func(t *testing.T, f *emulate.Fixture, dev string) {
 	return func(t *testing.T, f *emulate.Fixture, dev string) {
-		must(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/" + name, Type: "dir"}))
-		must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/"+name)))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/" + name, Type: "dir"}))
+		require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/"+name)))
 	}
 }
 
@@ -411,8 +410,8 @@ func longSubsystem(t *testing.T, f *emulate.Fixture, dev string) {
 		comps = append(comps, strings.Repeat("d", 200))
 	}
 	half := strings.Join(comps, "/") // 2210 bytes
-	must(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/" + half + "/dax", Type: "dir"}))
-	must(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/next", Type: "symlink", Target: half + "/dax"}))
-	must(t, f.SetNode(emulate.Node{Path: "sys/deep/next", Type: "symlink", Target: half + "/next"}))
-	must(t, f.SetTarget(dev+"/subsystem", f.Path("sys/deep/next")))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/" + half + "/dax", Type: "dir"}))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/next", Type: "symlink", Target: half + "/dax"}))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/next", Type: "symlink", Target: half + "/next"}))
+	require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/deep/next")))
 }

@@ -3,15 +3,17 @@ package pmem2
 import (
 	"testing"
 
-	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
+	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
 )
 
 // The fake sysfs lives in b.TempDir(), on the local disk.
 
 func BenchmarkSourceFromFD(b *testing.B) {
 	b.Run("regular", func(b *testing.B) {
-		fd := openFD(b, tempFile(b, "data"), unix.O_RDWR)
+		fd := testutil.OpenFD(b, tempFile(b, "data"), unix.O_RDWR)
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := SourceFromFD(fd); err != nil {
@@ -22,7 +24,7 @@ func BenchmarkSourceFromFD(b *testing.B) {
 	b.Run("devdax", func(b *testing.B) {
 		s := newSysfs(b)
 		s.busDAX("1:5")
-		fd := openFD(b, "/dev/zero", unix.O_RDWR)
+		fd := testutil.OpenFD(b, "/dev/zero", unix.O_RDWR)
 		opt := WithSysfsRoot(s.root)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -60,7 +62,7 @@ func BenchmarkAlignment(b *testing.B) {
 func benchDAX(b *testing.B) *Source {
 	s := newSysfs(b)
 	s.busDAX("1:5")
-	src, err := SourceFromFD(openFD(b, "/dev/zero", unix.O_RDWR), WithSysfsRoot(s.root))
+	src, err := SourceFromFD(testutil.OpenFD(b, "/dev/zero", unix.O_RDWR), WithSysfsRoot(s.root))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,8 +8,11 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
+	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
 )
 
 // classifyCases are sysfs trees for /dev/zero (1:5), correct and broken,
@@ -199,7 +202,7 @@ func glibcCode(root string) Code {
 }
 
 func TestCharDeviceClassificationMatchesC(t *testing.T) {
-	zero := openFD(t, "/dev/zero", unix.O_RDONLY)
+	zero := testutil.OpenFD(t, "/dev/zero", unix.O_RDONLY)
 	for _, tt := range classifyCases {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSysfs(t)
@@ -233,11 +236,9 @@ func TestCharDeviceClassificationMatchesC(t *testing.T) {
 func TestSubsystemBehindASearchForbiddenDirectoryIsEACCES(t *testing.T) {
 	s := newSysfs(t)
 	s.busDAX("1:5")
-	if err := os.Chmod(s.path("bus"), 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chmod(s.path("bus"), 0))
 	t.Cleanup(func() { os.Chmod(s.path("bus"), 0o755) })
-	zero := openFD(t, "/dev/zero", unix.O_RDONLY)
+	zero := testutil.OpenFD(t, "/dev/zero", unix.O_RDONLY)
 	var got, glibc Code
 	withoutDACOverride(t, func() {
 		_, err := SourceFromFD(zero, WithSysfsRoot(s.root))
@@ -253,7 +254,7 @@ func TestRealSysfsSaysDevNullIsNotDeviceDAX(t *testing.T) {
 	if _, err := os.Stat("/sys/dev/char/1:3"); err != nil {
 		t.Fatalf("this test needs the real sysfs mounted on /sys: %v", err)
 	}
-	null := openFD(t, "/dev/null", unix.O_RDWR)
+	null := testutil.OpenFD(t, "/dev/null", unix.O_RDWR)
 	_, err := SourceFromFD(null)
 	wantCode(t, err, ErrInvalidFileType)
 	_, err = SourceFromFD(null, WithSysfsRoot("")) // the empty root is the default
@@ -264,14 +265,10 @@ func TestSysfsRootMayBeRelativeOrEndInASlash(t *testing.T) {
 	s := newSysfs(t)
 	s.busDAX("1:5")
 	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rel, err := filepath.Rel(wd, s.root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zero := openFD(t, "/dev/zero", unix.O_RDONLY)
+	require.NoError(t, err)
+	zero := testutil.OpenFD(t, "/dev/zero", unix.O_RDONLY)
 	for _, root := range []string{rel, s.root + "/", s.root + "//."} {
 		for _, via := range []Option{{}, {procFD: "/nonexistent/fd"}} {
 			src, err := SourceFromFD(zero, WithSysfsRoot(root), via)

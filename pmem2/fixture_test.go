@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -114,24 +115,11 @@ func (s *sysfsTree) mem(rdev string) {
 	s.link("dev/char/"+rdev, "../../"+memDevDir)
 }
 
-// openFD opens path with flags and closes it when the test ends.
-func openFD(t testing.TB, path string, flags int) int {
-	t.Helper()
-	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	t.Cleanup(func() { _ = unix.Close(fd) })
-	return fd
-}
-
 // tempFile is a regular file holding content.
 func tempFile(t testing.TB, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	return p
 }
 

@@ -6,7 +6,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 func TestRegularFileReadAtAndWriteAt(t *testing.T) {
@@ -40,7 +43,7 @@ func TestRegularFileReadAtAndWriteAt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tempFile(t, content)
-			src, err := SourceFromFD(openFD(t, path, tt.flags))
+			src, err := SourceFromFD(testutil.OpenFD(t, path, tt.flags))
 			wantCode(t, err, 0)
 			p := []byte(tt.p)
 			var n int
@@ -76,7 +79,7 @@ func TestEIOIsAnIOFailure(t *testing.T) {
 		flags int
 	}{{"an EIO from pread is PMEM2_E_IO_FAIL", false, unix.O_RDONLY}, {"an EIO from pwrite is PMEM2_E_IO_FAIL", true, unix.O_RDWR}} {
 		t.Run(tt.name, func(t *testing.T) {
-			src, err := SourceFromFD(openFD(t, "/proc/self/mem", tt.flags))
+			src, err := SourceFromFD(testutil.OpenFD(t, "/proc/self/mem", tt.flags))
 			wantCode(t, err, 0)
 			p := make([]byte, 8)
 			if tt.write {
@@ -179,11 +182,9 @@ func TestDeviceDAXReadAtAndWriteAtGoThroughAMapping(t *testing.T) {
 
 func TestAFaultDuringTheCopyIsCaught(t *testing.T) {
 	// A shared mapping of an empty file faults with SIGBUS on access.
-	fd := openFD(t, tempFile(t, ""), unix.O_RDWR)
+	fd := testutil.OpenFD(t, tempFile(t, ""), unix.O_RDWR)
 	m, err := unix.Mmap(fd, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer unix.Munmap(m)
 	if copyCatchingFaults(make([]byte, 8), m[:8]) {
 		t.Fatal("a read beyond the end of a mapped file did not fault")

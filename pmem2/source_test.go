@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // everyMethod calls each method of src that can fail and returns the errors.
@@ -22,7 +24,7 @@ func everyMethod(src *Source) map[string]error {
 func TestDeletedSources(t *testing.T) {
 	s := newSysfs(t)
 	s.busDAX("1:5")
-	regular, err := SourceFromFD(openFD(t, tempFile(t, "data"), unix.O_RDWR))
+	regular, err := SourceFromFD(testutil.OpenFD(t, tempFile(t, "data"), unix.O_RDWR))
 	wantCode(t, err, 0)
 	anon, _ := SourceFromAnon(4096)
 	sources := map[string]*Source{
@@ -51,7 +53,7 @@ func TestDeletedSources(t *testing.T) {
 		})
 	}
 	t.Run("Delete never closes the descriptor", func(t *testing.T) {
-		fd := openFD(t, tempFile(t, ""), unix.O_RDONLY)
+		fd := testutil.OpenFD(t, tempFile(t, ""), unix.O_RDONLY)
 		src, err := SourceFromFD(fd)
 		wantCode(t, err, 0)
 		src.Delete()
@@ -65,7 +67,7 @@ func TestOneSourceUsedFromManyGoroutinesWhileDeleted(t *testing.T) {
 	s := newSysfs(t)
 	s.busDAX("1:5")
 	for name, src := range map[string]*Source{
-		"regular":    mustSource(t, openFD(t, tempFile(t, "some bytes"), unix.O_RDWR)),
+		"regular":    mustSource(t, testutil.OpenFD(t, tempFile(t, "some bytes"), unix.O_RDWR)),
 		"Device DAX": daxSource(t, s, unix.O_RDWR),
 	} {
 		t.Run("a "+name+" source answers or says deleted, and never anything else", func(t *testing.T) {

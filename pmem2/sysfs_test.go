@@ -7,13 +7,16 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // daxSource is /dev/zero (1:5) as a Device DAX of the fake sysfs s.
 func daxSource(t *testing.T, s *sysfsTree, flags int) *Source {
 	t.Helper()
-	src, err := SourceFromFD(openFD(t, "/dev/zero", flags), WithSysfsRoot(s.root))
+	src, err := SourceFromFD(testutil.OpenFD(t, "/dev/zero", flags), WithSysfsRoot(s.root))
 	wantCode(t, err, 0)
 	if src.Type() != FileTypeDevDAX {
 		t.Fatalf("type %v", src.Type())
@@ -29,6 +32,33 @@ type sysfsFileCase struct {
 	put     func(s *sysfsTree, rel string) // replaces the file
 	want    uint64
 	code    Code
+}
+
+// checkSysfsFile runs each case in a subtest: the file rel of a Device
+// DAX's fake sysfs is as the case says, and call on the device returns
+// the case's want and code; failed, if set, checks a failure further.
+func checkSysfsFile(t *testing.T, cases []sysfsFileCase, rel string, call func(*Source) (uint64, error),
+	failed func(t *testing.T, s *sysfsTree, err error)) {
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSysfs(t)
+			s.busDAX("1:5")
+			if tt.put != nil {
+				tt.put(s, rel)
+			} else {
+				s.remove(rel)
+				s.file(rel, tt.content)
+			}
+			got, err := call(daxSource(t, s, unix.O_RDONLY))
+			wantCode(t, err, tt.code)
+			if got != tt.want {
+				t.Fatalf("got %d, want %d", got, tt.want)
+			}
+			if tt.code != 0 && failed != nil {
+				failed(t, s, err)
+			}
+		})
+	}
 }
 
 func putDir(s *sysfsTree, rel string)  { s.remove(rel); s.dir(rel) }
@@ -77,28 +107,12 @@ func TestDeviceDAXSizeFollowsPMDK19(t *testing.T) {
 		{name: "a 1 GiB file is read 64 bytes deep: an invalid size format", put: putHuge, code: ErrInvalidSizeFormat},
 		{name: "a missing size file is ENOENT", put: putMissing, code: errnoCode(syscall.ENOENT)},
 	}
-	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newSysfs(t)
-			s.busDAX("1:5")
-			if tt.put != nil {
-				tt.put(s, busDevDir+"/size")
-			} else {
-				s.remove(busDevDir + "/size")
-				s.file(busDevDir+"/size", tt.content)
-			}
-			src := daxSource(t, s, unix.O_RDONLY)
-			size, err := src.Size()
-			wantCode(t, err, tt.code)
-			if size != tt.want {
-				t.Fatalf("size %d, want %d", size, tt.want)
-			}
-			if tt.code != 0 && !strings.Contains(err.Error(), s.path(busDevDir)+"/size") &&
-				!strings.Contains(err.Error(), s.root+"/dev/char/1:5/size") {
-				t.Fatalf("%q does not name the size file", err)
-			}
-		})
-	}
+	checkSysfsFile(t, cases, busDevDir+"/size", (*Source).Size, func(t *testing.T, s *sysfsTree, err error) {
+		if !strings.Contains(err.Error(), s.path(busDevDir)+"/size") &&
+			!strings.Contains(err.Error(), s.root+"/dev/char/1:5/size") {
+			t.Fatalf("%q does not name the size file", err)
+		}
+	})
 }
 
 func TestDeviceDAXSizeNeedsADAXRegion(t *testing.T) {
@@ -139,9 +153,7 @@ func TestDeviceDAXSizeStatsTheFDFirst(t *testing.T) {
 	s := newSysfs(t)
 	s.busDAX("1:5")
 	fd, err := unix.Open("/dev/zero", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	src, err := SourceFromFD(fd, WithSysfsRoot(s.root))
 	wantCode(t, err, 0)
 	unix.Close(fd)
@@ -172,23 +184,7 @@ func TestDeviceDAXAlignmentFollowsPMDK19(t *testing.T) {
 		{name: "a 1 GiB file is read 64 bytes deep: an invalid alignment format", put: putHuge, code: ErrInvalidAlignmentFormat},
 		{name: "a missing align file leaves the alignment 0: an invalid alignment value", put: putMissing, code: ErrInvalidAlignmentValue},
 	}
-	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newSysfs(t)
-			s.busDAX("1:5")
-			if tt.put != nil {
-				tt.put(s, regionDir+"/align")
-			} else {
-				s.remove(regionDir + "/align")
-				s.file(regionDir+"/align", tt.content)
-			}
-			align, err := daxSource(t, s, unix.O_RDONLY).Alignment()
-			wantCode(t, err, tt.code)
-			if align != tt.want {
-				t.Fatalf("alignment %d, want %d", align, tt.want)
-			}
-		})
-	}
+	checkSysfsFile(t, cases, regionDir+"/align", (*Source).Alignment, nil)
 }
 
 func TestDeviceDAXAlignmentWalk(t *testing.T) {
@@ -261,9 +257,7 @@ func TestUnreadableSysfsFiles(t *testing.T) {
 	s.busDAX("1:5")
 	src := daxSource(t, s, unix.O_RDONLY)
 	for _, p := range []string{busDevDir + "/size", regionDir + "/align"} {
-		if err := os.Chmod(s.path(p), 0); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Chmod(s.path(p), 0))
 	}
 	s.file("devices/platform/dax_region/align", "4096\n")
 	var sizeErr, alignErr error

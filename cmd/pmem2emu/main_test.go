@@ -17,17 +17,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
-// TestMain lets the test binary stand in for the pmem2emu binary: with
-// PMEM2EMU_AS_CLI set it runs the CLI on its arguments, so tests that need
-// a separate process (signals) need no build step.
+// TestMain removes the pmem2emu binary cliProcess built, when the tests
+// end.
 func TestMain(m *testing.M) {
-	if os.Getenv("PMEM2EMU_AS_CLI") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
+	testutil.Main(m, nil)
 }
 
 // cli runs the CLI in-process and returns its exit status and output.
@@ -38,10 +35,12 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-// cliProcess prepares the CLI as a child process.
-func cliProcess(args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "PMEM2EMU_AS_CLI=1")
+// cliProcess prepares the pmem2emu binary, built from source the one way
+// tests build it (testutil.CLI), as a child process: for tests that need
+// one (signals).
+func cliProcess(t *testing.T, args ...string) *exec.Cmd {
+	cmd := exec.Command(testutil.CLI(t), args...)
+	cmd.Env = os.Environ()
 	return cmd
 }
 
@@ -126,7 +125,7 @@ func TestCheck(t *testing.T) {
 			"faults": [{"path": "data/f", "op": "getattr", "delay": "2s"}]}`
 		file := filepath.Join(t.TempDir(), "slow.json")
 		require.NoError(t, os.WriteFile(file, []byte(spec), 0o644))
-		cmd := cliProcess("check", "--spec", file)
+		cmd := cliProcess(t, "check", "--spec", file)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
@@ -200,7 +199,7 @@ func TestProbe(t *testing.T) {
 func TestMount(t *testing.T) {
 	t.Run("SIGTERM unmounts and exits 0", func(t *testing.T) {
 		dir := t.TempDir()
-		cmd := cliProcess("mount", dir)
+		cmd := cliProcess(t, "mount", dir)
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		var stderr bytes.Buffer
@@ -285,7 +284,7 @@ func TestUmount(t *testing.T) {
 
 	t.Run("--stale recovers a mount whose server was killed", func(t *testing.T) {
 		dir := t.TempDir()
-		cmd := cliProcess("mount", dir)
+		cmd := cliProcess(t, "mount", dir)
 		cmd.Env = append(cmd.Env, "PMEM2EMU_REAPER=off") // else the reaper cleans up first
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)

@@ -49,12 +49,12 @@ func mountNS() (nsID, error) {
 	return nsID{Dev: st.Dev, Ino: st.Ino}, nil
 }
 
-// init takes over the process when it was started by Command or the probe
-// of Supported, before main and before any package initialised after this
-// one: the child only sets up the namespace and then executes the command,
-// so the rest of the program never runs in it. It ends with syscall.Exit,
-// not os.Exit: there is nothing to flush, and a race-enabled binary would
-// sleep a second in os.Exit.
+// init is the hook the package doc describes (How it works): it takes
+// over a process started by Command or by the probe of Supported, before
+// main or TestMain, so that the child only sets up the namespace and
+// executes the command. It ends with syscall.Exit, not os.Exit: there is
+// nothing to flush, and a race-enabled binary would sleep a second in
+// os.Exit.
 func init() {
 	if len(os.Args) < 2 {
 		return

@@ -89,7 +89,7 @@
 // The hook runs during package initialisation: packages initialised
 // before this one (its dependencies, and others the Go initialisation
 // order puts first) must not do real work in init. Test binaries are
-// served too: the child never reaches testing.Main.
+// served too, with or without a TestMain: the child never reaches it.
 //
 // # Errors
 //

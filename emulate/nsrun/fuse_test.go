@@ -3,8 +3,11 @@ package nsrun_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // mountTree serves tree through a real FUSE mount until the test ends.
@@ -37,32 +40,32 @@ func TestThroughAFUSEMount(t *testing.T) {
 	cfg := nsrun.Config{Sys: mnt + "/sys", Dev: mnt + "/dev"}
 
 	t.Run("a command reads the served /sys through its symlinks", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "sh", "-c", "cat /sys/dev/char/251:0/size; readlink -f /sys/dev/char/251:0/subsystem"))
-		equal(t, "output", out, fakeSize+"/sys/bus/dax\n")
+		out, _ := testutil.OutputOK(t, command(t, cfg, "sh", "-c", "cat /sys/dev/char/251:0/size; readlink -f /sys/dev/char/251:0/subsystem"))
+		assert.Equal(t, fakeSize+"/sys/bus/dax\n", out, "output")
 	})
 
 	t.Run("/dev holds the basics, the links and the served nodes", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "ls", "-A", "/dev"))
-		equalLines(t, "ls -A /dev", lines(out), wantDev("dax0.0", "pmem0"))
+		out, _ := testutil.OutputOK(t, command(t, cfg, "ls", "-A", "/dev"))
+		assert.Equal(t, wantDev("dax0.0", "pmem0"), lines(out), "ls -A /dev")
 	})
 
 	t.Run("a served node keeps its number and stays unopenable under nodev", func(t *testing.T) {
 		cmd := command(t, cfg, testExe(t), "/dev/dax0.0", "/dev/pmem0")
-		cmd.Env = helperEnvFor("stat")
-		out, _ := runOK(t, cmd)
-		equalLines(t, "stat", lines(out), []string{
+		cmd.Env = roleEnv("stat")
+		out, _ := testutil.OutputOK(t, cmd)
+		assert.Equal(t, []string{
 			"/dev/dax0.0 char 251:0 open=EACCES",
 			"/dev/pmem0 block 259:0 open=EACCES",
-		})
+		}, lines(out), "stat")
 	})
 
 	t.Run("a node of a device-mode mount opens as its device", func(t *testing.T) {
 		dev := mountTree(t, fusefs.Tree{"mem5": fusefs.CharDev(1, 5)}, &fusefs.Options{DeviceMode: true})
 		cmd := command(t, nsrun.Config{Dev: dev}, testExe(t), "/dev/mem5")
-		cmd.Env = helperEnvFor("stat")
-		out, _ := runOK(t, cmd)
-		equalLines(t, "stat", lines(out), []string{"/dev/mem5 char 1:5 open=ok"})
-		out, _ = runOK(t, command(t, nsrun.Config{Dev: dev}, "sh", "-c", "head -c 4 /dev/mem5 | od -An -tx1"))
-		equal(t, "4 bytes of /dev/mem5", out, " 00 00 00 00\n")
+		cmd.Env = roleEnv("stat")
+		out, _ := testutil.OutputOK(t, cmd)
+		assert.Equal(t, []string{"/dev/mem5 char 1:5 open=ok"}, lines(out), "stat")
+		out, _ = testutil.OutputOK(t, command(t, nsrun.Config{Dev: dev}, "sh", "-c", "head -c 4 /dev/mem5 | od -An -tx1"))
+		assert.Equal(t, " 00 00 00 00\n", out, "4 bytes of /dev/mem5")
 	})
 }

@@ -1,49 +1,39 @@
 package nsrun_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
-// helperEnv names the helper a re-executed test binary runs instead of the
-// tests: Go code that looks at the namespace from inside, or that starts
-// the runner from a particular place (another user, another namespace).
-const helperEnv = "NSRUN_TEST_HELPER"
-
-var helpers = map[string]func(args []string) int{
-	"stat":     helperStat,
-	"isolated": helperIsolated,
-	"unpriv":   helperUnpriv,
-	"limited":  helperLimited,
-	"supported": func([]string) int {
-		fmt.Println(errText(nsrun.Supported()))
-		return 0
-	},
+// TestMain runs the roles a test starts this binary in: Go code that looks
+// at the namespace from inside, or that starts the runner from a
+// particular place (another user, another namespace).
+func TestMain(m *testing.M) {
+	testutil.Main(m, testutil.Roles{
+		"stat":      helperStat,
+		"isolated":  helperIsolated,
+		"unpriv":    helperUnpriv,
+		"limited":   helperLimited,
+		"supported": helperSupported,
+	})
 }
 
-func TestMain(m *testing.M) {
-	if name := os.Getenv(helperEnv); name != "" {
-		h, ok := helpers[name]
-		if !ok {
-			fmt.Fprintf(os.Stderr, "no helper %q\n", name)
-			os.Exit(2)
-		}
-		os.Exit(h(os.Args[1:]))
-	}
-	os.Exit(m.Run())
+// helperSupported prints what Supported says.
+func helperSupported([]string) int {
+	fmt.Println(errText(nsrun.Supported()))
+	return 0
 }
 
 func errText(err error) string {
@@ -53,33 +43,19 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// testExe is the path of this test binary.
+// testExe is the path of this test binary, for a command nsrun runs.
 func testExe(t testing.TB) string {
 	t.Helper()
 	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return exe
 }
 
-// helperCmd runs this test binary as helper name, without namespaces of its
-// own: callers add SysProcAttr.
-func helperCmd(t testing.TB, exe, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), helperEnv+"="+name, quickRaceExit)
-	return cmd
+// roleEnv is the environment in which a command run by nsrun is this test
+// binary in role.
+func roleEnv(role string) []string {
+	return append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, testutil.Env(role)...)
 }
-
-// helperEnvFor is the environment in which a command run by nsrun is this
-// test binary's helper name.
-func helperEnvFor(name string) []string {
-	return []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", helperEnv + "=" + name, quickRaceExit}
-}
-
-// quickRaceExit spares a helper built with -race the second the race
-// detector sleeps at exit.
-const quickRaceExit = "GORACE=atexit_sleep_ms=0"
 
 // tree is a fake sys and dev made of plain files: what a FUSE file system
 // would serve, minus the device semantics of a nodev mount.
@@ -140,9 +116,7 @@ func makeTree(root string) (tree, error) {
 func newTree(t testing.TB) tree {
 	t.Helper()
 	tr, err := makeTree(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tr
 }
 
@@ -204,25 +178,6 @@ func helperStat(paths []string) int {
 		fmt.Printf("%s %s %d:%d open=%s\n", p, kind, unix.Major(st.Rdev), unix.Minor(st.Rdev), open)
 	}
 	return 0
-}
-
-// run runs cmd and returns its stdout, stderr and exit code (-1 when
-// killed by a signal).
-func run(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
-	t.Helper()
-	var o, e bytes.Buffer
-	if cmd.Stdout == nil {
-		cmd.Stdout = &o
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = &e
-	}
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("run %v: %v", cmd.Args, err)
-	}
-	return o.String(), e.String(), cmd.ProcessState.ExitCode()
 }
 
 func lines(s string) []string {

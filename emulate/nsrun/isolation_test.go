@@ -7,27 +7,29 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/moby/sys/mountinfo"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
-// hostView is what must not change: the mount table and the names in /dev
-// and /sys.
+// hostView is what must not change: the mount table (one line a mount)
+// and the names in /dev and /sys.
 type hostView struct {
-	mountinfo []byte
-	dev, sys  []string
+	mounts, dev, sys []string
 }
 
 func viewHost() (hostView, error) {
 	var v hostView
 	var err error
-	if v.mountinfo, err = os.ReadFile("/proc/self/mountinfo"); err != nil {
+	if v.mounts, err = mountLines(0); err != nil {
 		return v, err
 	}
 	if v.dev, err = listDir("/dev"); err != nil {
@@ -40,10 +42,9 @@ func viewHost() (hostView, error) {
 // diff says how v differs from before, in one line, or "" when it does not.
 func (v hostView) diff(before hostView) string {
 	var out []string
-	if !bytes.Equal(v.mountinfo, before.mountinfo) {
-		was, now := lines(string(before.mountinfo)), lines(string(v.mountinfo))
+	if !slices.Equal(v.mounts, before.mounts) {
 		out = append(out, fmt.Sprintf("mountinfo changed: added %q, removed %q",
-			missing(now, was), missing(was, now)))
+			missing(v.mounts, before.mounts), missing(before.mounts, v.mounts)))
 	}
 	if !slices.Equal(v.dev, before.dev) {
 		out = append(out, fmt.Sprintf("/dev changed: added %q, removed %q", missing(v.dev, before.dev), missing(before.dev, v.dev)))
@@ -90,25 +91,18 @@ func TestTheHostIsUntouched(t *testing.T) {
 	}
 	tr := newTree(t)
 	before, err := viewHost()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := helperCmd(t, testExe(t), "isolated", tr.sys, tr.dev)
+	require.NoError(t, err)
+	cmd := testutil.Command("isolated", tr.sys, tr.dev)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	equalLines(t, "checks", lines(out), isolatedChecks)
+	out, _ := testutil.OutputOK(t, cmd)
+	assert.Equal(t, isolatedChecks, lines(out), "checks")
 
 	after, err := viewHost()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !slices.Equal(after.dev, before.dev) || !slices.Equal(after.sys, before.sys) {
 		t.Errorf("the host's /dev or /sys changed:\n%s", after.diff(before))
 	}
-	for _, l := range lines(string(after.mountinfo)) {
+	for _, l := range after.mounts {
 		if strings.Contains(l, tr.root) {
 			t.Errorf("the host's mount table has %q", l)
 		}
@@ -121,25 +115,27 @@ func TestTheHostIsUntouched(t *testing.T) {
 func TestTheHostMountTableKeepsItsMountsForSysAndDev(t *testing.T) {
 	tr := newTree(t)
 	before := sysDevMounts(t)
-	runOK(t, command(t, nsrun.Config{Sys: tr.sys, Dev: tr.dev}, "cat", "/sys/"+fakeMarker, "/dev/data"))
-	equalLines(t, "mounts on /sys and /dev", sysDevMounts(t), before)
+	testutil.OutputOK(t, command(t, nsrun.Config{Sys: tr.sys, Dev: tr.dev}, "cat", "/sys/"+fakeMarker, "/dev/data"))
+	assert.Equal(t, before, sysDevMounts(t), "mounts on /sys and /dev")
 }
 
-// sysDevMounts are this process's mountinfo lines for mount points under
-// /sys and /dev.
+// sysDevMounts are this process's mounts on /sys, /dev and below them.
 func sysDevMounts(t testing.TB) []string {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
+	t.Helper()
+	return testutil.Lines(append(testutil.MountsBelow(t, "/sys"), testutil.MountsBelow(t, "/dev")...))
+}
+
+// mountLines is the mount table of process pid (0: this one), a mount a
+// line.
+func mountLines(pid int) ([]string, error) {
+	var ms []*mountinfo.Info
+	var err error
+	if pid == 0 {
+		ms, err = mountinfo.GetMounts(nil)
+	} else {
+		ms, err = mountinfo.PidMountInfo(pid)
 	}
-	var out []string
-	for _, l := range lines(string(b)) {
-		if f := strings.Fields(l); len(f) > 4 && (f[4] == "/sys" || f[4] == "/dev" ||
-			strings.HasPrefix(f[4], "/sys/") || strings.HasPrefix(f[4], "/dev/")) {
-			out = append(out, l)
-		}
-	}
-	return out
+	return testutil.Lines(ms), err
 }
 
 func helperIsolated(args []string) int {
@@ -234,18 +230,17 @@ func helperIsolated(args []string) int {
 		if _, err := os.Stat("/sys/" + fakeMarker); err == nil {
 			return "the fake /sys shows outside"
 		}
-		theirs, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/mountinfo")
+		theirs, err := mountinfo.PidMountInfo(cmd.Process.Pid)
 		if err != nil {
 			return err.Error()
 		}
 		var sys, dev bool
-		for _, l := range lines(string(theirs)) {
-			f := strings.Fields(l)
-			sys = sys || (f[4] == "/sys" && strings.HasSuffix(cfg.Sys, f[3]))
-			dev = dev || (f[4] == "/dev" && slices.Contains(f, "tmpfs"))
+		for _, m := range theirs {
+			sys = sys || (m.Mountpoint == "/sys" && strings.HasSuffix(cfg.Sys, m.Root))
+			dev = dev || (m.Mountpoint == "/dev" && m.FSType == "tmpfs")
 		}
 		if !sys || !dev {
-			return fmt.Sprintf("the command's mounts lack /sys (%v) or the /dev tmpfs (%v):\n%s", sys, dev, theirs)
+			return fmt.Sprintf("the command's mounts lack /sys (%v) or the /dev tmpfs (%v):\n\t%s", sys, dev, testutil.Describe(theirs...))
 		}
 		return ""
 	}))

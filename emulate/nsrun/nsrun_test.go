@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -15,7 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 func command(t testing.TB, cfg nsrun.Config, name string, args ...string) *exec.Cmd {
@@ -27,38 +32,11 @@ func command(t testing.TB, cfg nsrun.Config, name string, args ...string) *exec.
 	return cmd
 }
 
-// runOK runs cmd, fails the test unless it exits 0, and returns its
-// standard output and error.
-func runOK(t testing.TB, cmd *exec.Cmd) (stdout, stderr string) {
-	t.Helper()
-	stdout, stderr, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("%v: exit status %d, stderr:\n%s", cmd.Args[2:], code, stderr)
-	}
-	return stdout, stderr
-}
-
-func equal[T comparable](t testing.TB, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %#v, want %#v", what, got, want)
-	}
-}
-
-func equalLines(t testing.TB, what string, got, want []string) {
-	t.Helper()
-	if !slices.Equal(got, want) {
-		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
-	}
-}
-
 func TestSupportedAsRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("these tests run as root (they make device nodes and start helpers as other users)")
 	}
-	if err := nsrun.Supported(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, nsrun.Supported())
 }
 
 func TestWhatTheCommandSees(t *testing.T) {
@@ -66,46 +44,46 @@ func TestWhatTheCommandSees(t *testing.T) {
 	cfg := nsrun.Config{Sys: tr.sys, Dev: tr.dev}
 
 	t.Run("a command reads the fake /sys through its symlinks", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "cat", "/sys/dev/char/251:0/size",
+		out, _ := testutil.OutputOK(t, command(t, cfg, "cat", "/sys/dev/char/251:0/size",
 			"/sys/bus/dax/devices/dax0.0/subsystem/../../"+fakeMarker))
-		equal(t, "output", out, fakeSize+"fake\n")
+		assert.Equal(t, fakeSize+"fake\n", out, "output")
 	})
 
 	t.Run("readlink -f of a link resolves inside the fake /sys", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "readlink", "-f", "/sys/dev/char/251:0/subsystem"))
-		equal(t, "output", out, "/sys/bus/dax\n")
+		out, _ := testutil.OutputOK(t, command(t, cfg, "readlink", "-f", "/sys/dev/char/251:0/subsystem"))
+		assert.Equal(t, "/sys/bus/dax\n", out, "output")
 	})
 
 	t.Run("/dev holds exactly the basics, the links and the given entries", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "ls", "-A", "/dev"))
-		equalLines(t, "ls -A /dev", lines(out), wantDev(devEntries...))
+		out, _ := testutil.OutputOK(t, command(t, cfg, "ls", "-A", "/dev"))
+		assert.Equal(t, wantDev(devEntries...), lines(out), "ls -A /dev")
 	})
 
 	t.Run("without Dev, /dev holds only the basics and the links", func(t *testing.T) {
-		out, _ := runOK(t, command(t, nsrun.Config{Sys: tr.sys}, "ls", "-A", "/dev"))
-		equalLines(t, "ls -A /dev", lines(out), wantDev())
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Sys: tr.sys}, "ls", "-A", "/dev"))
+		assert.Equal(t, wantDev(), lines(out), "ls -A /dev")
 	})
 
 	t.Run("without Sys, /sys is the host's", func(t *testing.T) {
-		out, _ := runOK(t, command(t, nsrun.Config{Dev: tr.dev}, "ls", "/sys"))
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Dev: tr.dev}, "ls", "/sys"))
 		if l := lines(out); slices.Contains(l, fakeMarker) || !slices.Contains(l, "kernel") {
 			t.Errorf("ls /sys = %q, want the host's", l)
 		}
 	})
 
 	t.Run("/dev/null, /dev/zero, /dev/stderr and the links work", func(t *testing.T) {
-		out, errOut := runOK(t, command(t, cfg, "sh", "-c",
+		out, errOut := testutil.OutputOK(t, command(t, cfg, "sh", "-c",
 			"echo lost > /dev/null && head -c 4 /dev/zero | od -An -tx1 && echo to-stderr > /dev/stderr && readlink /dev/fd /dev/ptmx"))
-		equal(t, "stdout", out, " 00 00 00 00\n/proc/self/fd\npts/ptmx\n")
-		equal(t, "stderr", errOut, "to-stderr\n")
+		assert.Equal(t, " 00 00 00 00\n/proc/self/fd\npts/ptmx\n", out, "stdout")
+		assert.Equal(t, "to-stderr\n", errOut, "stderr")
 	})
 
 	t.Run("the entries keep their kinds and a device of a dev mount opens", func(t *testing.T) {
 		cmd := command(t, cfg, testExe(t), "/dev/data", "/dev/fifo0", "/dev/link", "/dev/mynull",
 			"/dev/sub", "/dev/sub/inner", "/dev/null", "/dev/pts", "/dev/shm")
-		cmd.Env = helperEnvFor("stat")
-		out, _ := runOK(t, cmd)
-		equalLines(t, "stat", lines(out), []string{
+		cmd.Env = roleEnv("stat")
+		out, _ := testutil.OutputOK(t, cmd)
+		assert.Equal(t, []string{
 			"/dev/data file 0:0 open=ok",
 			"/dev/fifo0 fifo 0:0 open=ok",
 			"/dev/link symlink 0:0 open=ok",
@@ -115,53 +93,45 @@ func TestWhatTheCommandSees(t *testing.T) {
 			"/dev/null char 1:3 open=ok",
 			"/dev/pts dir 0:0 open=ok",
 			"/dev/shm dir 0:0 open=ok",
-		})
+		}, lines(out), "stat")
 	})
 
 	t.Run("the entries are the directory's own files, not copies", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "sh", "-c",
+		out, _ := testutil.OutputOK(t, command(t, cfg, "sh", "-c",
 			"cat /dev/link /dev/sub/inner && echo written > /dev/sub/new && echo to-null > /dev/mynull"))
-		equal(t, "output", out, "hello\ninner\n")
+		assert.Equal(t, "hello\ninner\n", out, "output")
 		b, err := os.ReadFile(filepath.Join(tr.dev, "sub/new"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		equal(t, "sub/new", string(b), "written\n")
+		require.NoError(t, err)
+		assert.Equal(t, "written\n", string(b), "sub/new")
 		st, err := os.Stat(filepath.Join(tr.dev, "mynull"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		equal(t, "mynull's type after a write", st.Mode().Type(), fs.ModeDevice|fs.ModeCharDevice)
+		require.NoError(t, err)
+		assert.Equal(t, fs.ModeDevice|fs.ModeCharDevice, st.Mode().Type(), "mynull's type after a write")
 	})
 
 	t.Run("an entry of Dev replaces the basic or link of the same name", func(t *testing.T) {
 		dev := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dev, "null"), []byte("not the null device\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("/proc/self/fd/1", filepath.Join(dev, "ptmx")); err != nil {
-			t.Fatal(err)
-		}
-		out, _ := runOK(t, command(t, nsrun.Config{Dev: dev}, "sh", "-c", "cat /dev/null; readlink /dev/ptmx; ls -A /dev"))
+		require.NoError(t, os.WriteFile(filepath.Join(dev, "null"), []byte("not the null device\n"), 0o644))
+		require.NoError(t, os.Symlink("/proc/self/fd/1", filepath.Join(dev, "ptmx")))
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Dev: dev}, "sh", "-c", "cat /dev/null; readlink /dev/ptmx; ls -A /dev"))
 		l := lines(out)
 		if len(l) < 2 {
 			t.Fatalf("output %q", out)
 		}
-		equalLines(t, "cat and readlink", l[:2], []string{"not the null device", "/proc/self/fd/1"})
-		equalLines(t, "ls -A /dev", l[2:], wantDev())
+		assert.Equal(t, []string{"not the null device", "/proc/self/fd/1"}, l[:2], "cat and readlink")
+		assert.Equal(t, wantDev(), l[2:], "ls -A /dev")
 	})
 
 	t.Run("a command started in a directory under /sys starts in the fake one", func(t *testing.T) {
 		cmd := command(t, cfg, "sh", "-c", "pwd; ls")
 		cmd.Dir = "/sys/dev/char"
-		out, _ := runOK(t, cmd)
-		equal(t, "output", out, "/sys/dev/char\n251:0\n")
+		out, _ := testutil.OutputOK(t, cmd)
+		assert.Equal(t, "/sys/dev/char\n251:0\n", out, "output")
 	})
 
 	t.Run("relative Sys and Dev are taken from the caller's directory", func(t *testing.T) {
 		t.Chdir(tr.root)
-		out, _ := runOK(t, command(t, nsrun.Config{Sys: "sys", Dev: "./dev"}, "cat", "/sys/"+fakeMarker, "/dev/data"))
-		equal(t, "output", out, "fake\nhello\n")
+		out, _ := testutil.OutputOK(t, command(t, nsrun.Config{Sys: "sys", Dev: "./dev"}, "cat", "/sys/"+fakeMarker, "/dev/data"))
+		assert.Equal(t, "fake\nhello\n", out, "output")
 	})
 }
 
@@ -170,27 +140,23 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 	cfg := nsrun.Config{Sys: tr.sys, Dev: tr.dev}
 
 	t.Run("its exit status is the command's", func(t *testing.T) {
-		_, _, code := run(t, command(t, cfg, "sh", "-c", "exit 3"))
-		equal(t, "exit status", code, 3)
+		_, _, code := testutil.Output(t, command(t, cfg, "sh", "-c", "exit 3"))
+		assert.Equal(t, 3, code, "exit status")
 	})
 
 	t.Run("a command that kills itself is reported killed by that signal", func(t *testing.T) {
 		cmd := command(t, cfg, "sh", "-c", "kill -TERM $$")
-		_, _, code := run(t, cmd)
+		_, _, code := testutil.Output(t, cmd)
 		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-		equal(t, "exit code", code, -1)
-		equal(t, "signal", ws.Signal(), syscall.SIGTERM)
+		assert.Equal(t, -1, code, "exit code")
+		assert.Equal(t, syscall.SIGTERM, ws.Signal(), "signal")
 	})
 
 	t.Run("the process is the command and a signal to it reaches the command", func(t *testing.T) {
 		cmd := command(t, cfg, "sh", "-c", "echo ready; exec sleep 60")
 		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
 		defer cmd.Process.Kill()
 		line, err := bufio.NewReader(stdout).ReadString('\n')
 		if err != nil || line != "ready\n" {
@@ -204,63 +170,53 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 			comm = string(b)
 			time.Sleep(time.Millisecond)
 		}
-		equal(t, "the process's comm", comm, "sleep\n")
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
+		assert.Equal(t, "sleep\n", comm, "the process's comm")
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 		cmd.Wait()
-		equal(t, "signal", cmd.ProcessState.Sys().(syscall.WaitStatus).Signal(), syscall.SIGTERM)
+		assert.Equal(t, syscall.SIGTERM, cmd.ProcessState.Sys().(syscall.WaitStatus).Signal(), "signal")
 	})
 
 	t.Run("stdin and stdout pass through", func(t *testing.T) {
 		cmd := command(t, cfg, "cat")
 		cmd.Stdin = strings.NewReader("through the namespace\n")
-		out, _ := runOK(t, cmd)
-		equal(t, "output", out, "through the namespace\n")
+		out, _ := testutil.OutputOK(t, cmd)
+		assert.Equal(t, "through the namespace\n", out, "output")
 	})
 
 	t.Run("extra files pass through", func(t *testing.T) {
 		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer r.Close()
 		cmd := command(t, cfg, "sh", "-c", "echo on-fd-3 >&3")
 		cmd.ExtraFiles = []*os.File{w}
-		runOK(t, cmd)
+		testutil.OutputOK(t, cmd)
 		w.Close()
 		got := make([]byte, 64)
 		n, _ := r.Read(got)
-		equal(t, "fd 3", string(got[:n]), "on-fd-3\n")
+		assert.Equal(t, "on-fd-3\n", string(got[:n]), "fd 3")
 	})
 
 	t.Run("the environment is exactly Env and its PATH finds the command", func(t *testing.T) {
 		bin := t.TempDir()
 		env, err := exec.LookPath("env")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(env, filepath.Join(bin, "mytool")); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.Symlink(env, filepath.Join(bin, "mytool")))
 		cmd := command(t, cfg, "mytool")
 		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "ONLY=this"}
-		out, _ := runOK(t, cmd)
-		equalLines(t, "env", lines(out), cmd.Env)
+		out, _ := testutil.OutputOK(t, cmd)
+		assert.Equal(t, cmd.Env, lines(out), "env")
 	})
 
 	t.Run("root's command runs as root with root's capabilities", func(t *testing.T) {
-		out, _ := runOK(t, command(t, cfg, "sh", "-c", "id -u; grep CapEff /proc/self/status"))
-		equal(t, "output", out, "0\n"+statusLine(t, "CapEff")+"\n")
+		out, _ := testutil.OutputOK(t, command(t, cfg, "sh", "-c", "id -u; grep CapEff /proc/self/status"))
+		assert.Equal(t, "0\n"+statusLine(t, "CapEff")+"\n", out, "output")
 	})
 
 	t.Run("a context's end kills the command", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		cmd, err := nsrun.CommandContext(ctx, cfg, "sleep", "60")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		start := time.Now()
 		if err := cmd.Run(); err == nil {
 			t.Fatal("Run returned nil for a killed command")
@@ -268,7 +224,7 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("Run took %v", d)
 		}
-		equal(t, "signal", cmd.ProcessState.Sys().(syscall.WaitStatus).Signal(), syscall.SIGKILL)
+		assert.Equal(t, syscall.SIGKILL, cmd.ProcessState.Sys().(syscall.WaitStatus).Signal(), "signal")
 	})
 }
 
@@ -276,9 +232,7 @@ func TestTheCommandIsAnOrdinaryProcess(t *testing.T) {
 func statusLine(t testing.TB, key string) string {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, l := range lines(string(b)) {
 		if strings.HasPrefix(l, key+":") {
 			return l
@@ -294,48 +248,44 @@ func TestFailures(t *testing.T) {
 	file := filepath.Join(tr.dev, "data")
 
 	t.Run("a missing command exits 127 and says so", func(t *testing.T) {
-		out, errOut, code := run(t, command(t, cfg, "no-such-command-nsrun"))
-		equal(t, "exit status", code, nsrun.ExitSetup)
-		equal(t, "stdout", out, "")
-		equal(t, "stderr", errOut, "nsrun: no-such-command-nsrun: executable file not found in $PATH\n")
+		out, errOut, code := testutil.Output(t, command(t, cfg, "no-such-command-nsrun"))
+		assert.Equal(t, nsrun.ExitSetup, code, "exit status")
+		assert.Equal(t, "", out, "stdout")
+		assert.Equal(t, "nsrun: no-such-command-nsrun: executable file not found in $PATH\n", errOut, "stderr")
 	})
 
 	t.Run("a command that is not executable exits 126", func(t *testing.T) {
-		_, errOut, code := run(t, command(t, cfg, file))
-		equal(t, "exit status", code, nsrun.ExitNotExecutable)
-		equal(t, "stderr", errOut, "nsrun: "+file+": permission denied\n")
+		_, errOut, code := testutil.Output(t, command(t, cfg, file))
+		assert.Equal(t, nsrun.ExitNotExecutable, code, "exit status")
+		assert.Equal(t, "nsrun: "+file+": permission denied\n", errOut, "stderr")
 	})
 
-	t.Run("a Sys removed before the start fails the set-up naming the step and path", func(t *testing.T) {
-		gone := filepath.Join(t.TempDir(), "sys")
-		if err := os.Mkdir(gone, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := command(t, nsrun.Config{Sys: gone}, "true")
-		if err := os.Remove(gone); err != nil {
-			t.Fatal(err)
-		}
-		_, errOut, code := run(t, cmd)
-		equal(t, "exit status", code, nsrun.ExitSetup)
-		equal(t, "stderr", errOut, "nsrun: open "+gone+": no such file or directory\n")
-	})
-
-	t.Run("a Dev turned into a file before the start fails the set-up naming the path", func(t *testing.T) {
-		dev := filepath.Join(t.TempDir(), "dev")
-		if err := os.Mkdir(dev, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := command(t, nsrun.Config{Dev: dev}, "true")
-		if err := os.Remove(dev); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dev, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, errOut, code := run(t, cmd)
-		equal(t, "exit status", code, nsrun.ExitSetup)
-		equal(t, "stderr", errOut, "nsrun: readdirent "+dev+": not a directory\n")
-	})
+	// A directory given to Command that changes before the start fails
+	// the set-up in the child, naming the step and the path.
+	for _, c := range []struct {
+		name   string
+		cfg    func(dir string) nsrun.Config
+		change func(dir string) error
+		want   string // %s: the directory
+	}{
+		{"a Sys removed before the start fails the set-up naming the step and path",
+			func(d string) nsrun.Config { return nsrun.Config{Sys: d} }, os.Remove,
+			"nsrun: open %s: no such file or directory\n"},
+		{"a Dev turned into a file before the start fails the set-up naming the path",
+			func(d string) nsrun.Config { return nsrun.Config{Dev: d} },
+			func(d string) error { return errors.Join(os.Remove(d), os.WriteFile(d, nil, 0o644)) },
+			"nsrun: readdirent %s: not a directory\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "dir")
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			cmd := command(t, c.cfg(dir), "true")
+			require.NoError(t, c.change(dir))
+			_, errOut, code := testutil.Output(t, cmd)
+			assert.Equal(t, nsrun.ExitSetup, code, "exit status")
+			assert.Equal(t, fmt.Sprintf(c.want, dir), errOut, "stderr")
+		})
+	}
 
 	for _, c := range []struct {
 		name string
@@ -357,7 +307,7 @@ func TestFailures(t *testing.T) {
 			if cmd != nil || err == nil {
 				t.Fatalf("Command = %v, %v; want an error", cmd, err)
 			}
-			equal(t, "error", err.Error(), c.want)
+			assert.Equal(t, c.want, err.Error(), "error")
 			if c.is != nil && !errors.Is(err, c.is) {
 				t.Errorf("errors.Is(%v, %v) = false", err, c.is)
 			}
@@ -371,14 +321,11 @@ func TestSupportedWithoutCapSysAdmin(t *testing.T) {
 		t.Fatalf("%v (install it: apt-get install util-linux)", err)
 	}
 	cmd := exec.Command(setpriv, "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--", testExe(t))
-	cmd.Env = append(os.Environ(), helperEnv+"=supported", quickRaceExit)
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d: %s", code, errOut)
-	}
-	equal(t, "Supported()", out, "nsrun: cannot create a mount namespace: starting a process in new namespaces: "+
+	cmd.Env = append(os.Environ(), testutil.Env("supported")...)
+	out, _ := testutil.OutputOK(t, cmd)
+	assert.Equal(t, "nsrun: cannot create a mount namespace: starting a process in new namespaces: "+
 		"fork/exec /proc/self/exe: operation not permitted; "+
-		"run as root with CAP_SYS_ADMIN (in a container: allow the mount and unshare system calls)\n")
+		"run as root with CAP_SYS_ADMIN (in a container: allow the mount and unshare system calls)\n", out, "Supported()")
 }
 
 func TestUnsupportedErrorIsErrUnsupported(t *testing.T) {
@@ -386,5 +333,5 @@ func TestUnsupportedErrorIsErrUnsupported(t *testing.T) {
 	if !errors.Is(err, errors.ErrUnsupported) || !errors.Is(err, syscall.EPERM) {
 		t.Errorf("%v is not both ErrUnsupported and EPERM", err)
 	}
-	equal(t, "Error()", err.Error(), "nsrun: cannot create a mount namespace: r; h")
+	assert.Equal(t, "nsrun: cannot create a mount namespace: r; h", err.Error(), "Error()")
 }

@@ -3,14 +3,17 @@ package nsrun_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // otherUser is the uid and gid the unprivileged tests run as: one without
@@ -37,25 +40,12 @@ func userNSForbidden() string {
 // a copy of this test binary, which that user can execute, on a tree that
 // user can read.
 func TestAnUnprivilegedUser(t *testing.T) {
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exe := filepath.Join(dir, "nsrun.test")
-	copyFile(t, testExe(t), exe)
+	dir := testutil.PublicDir(t)
 	tr, err := makeTree(filepath.Join(dir, "tree"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := helperCmd(t, exe, "unpriv", tr.sys, tr.dev)
+	require.NoError(t, err)
+	cmd := testutil.CommandAs(t, otherUser, otherUser, "unpriv", tr.sys, tr.dev)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: otherUser, Gid: otherUser}}
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
+	out, errOut := testutil.OutputOK(t, cmd)
 
 	if file := userNSForbidden(); file != "" {
 		t.Logf("this machine forbids unprivileged user namespaces (%s)", file)
@@ -75,7 +65,7 @@ func TestAnUnprivilegedUser(t *testing.T) {
 	}, caps...)
 	want = append(want, wantDev(devEntries...)...)
 	want = append(want, "exit status 0")
-	equalLines(t, "helper output", lines(out), want)
+	assert.Equal(t, want, lines(out), "helper output")
 	if errOut != "" {
 		t.Errorf("stderr: %s", errOut)
 	}
@@ -112,7 +102,7 @@ func helperUnpriv(args []string) int {
 // without privileges inside a user namespace whose limit of user
 // namespaces is 0: set there, it binds nobody else.
 func TestSupportedWhereUserNamespacesAreForbidden(t *testing.T) {
-	cmd := helperCmd(t, testExe(t), "limited")
+	cmd := testutil.Command("limited")
 	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: otherUser, HostID: otherUser, Size: 1}}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:                 syscall.CLONE_NEWUSER,
@@ -120,15 +110,12 @@ func TestSupportedWhereUserNamespacesAreForbidden(t *testing.T) {
 		GidMappings:                ids,
 		GidMappingsEnableSetgroups: true,
 	}
-	out, errOut, code := run(t, cmd)
-	if code != 0 {
-		t.Fatalf("helper: exit status %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	equalLines(t, "helper output", lines(out), []string{
+	out, _ := testutil.OutputOK(t, cmd)
+	assert.Equal(t, []string{
 		"Supported: nsrun: cannot create a mount namespace: unprivileged user namespaces are not allowed " +
 			"(/proc/sys/user/max_user_namespaces is 0); run as root, or allow some: sysctl -w user.max_user_namespaces=15000",
 		"Command: the same error, errors.Is ErrUnsupported: true",
-	})
+	}, lines(out), "helper output")
 }
 
 func helperLimited([]string) int {
@@ -151,23 +138,4 @@ func helperLimited([]string) int {
 	}
 	fmt.Printf("Command: %s, errors.Is ErrUnsupported: %v\n", same, errors.Is(cerr, errors.ErrUnsupported))
 	return 0
-}
-
-func copyFile(t testing.TB, from, to string) {
-	t.Helper()
-	src, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 	"github.com/pmem2emu/pmem2emu/internal/cref/clib"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -93,13 +94,13 @@ func setup(b *testing.B) []target {
 	}
 
 	targets := []target{
-		{name: "local-file", fd: open(b, local, unix.O_RDONLY), want: pmem2.FileTypeRegular},
-		{name: "fuse-file", fd: open(b, f.Path("data/small"), unix.O_RDONLY), want: pmem2.FileTypeRegular, fuse: inProcess{f}},
-		{name: "fuse-devdax", fd: open(b, f.Path("dev/dax0.0"), unix.O_PATH),
+		{name: "local-file", fd: testutil.OpenFD(b, local, unix.O_RDONLY), want: pmem2.FileTypeRegular},
+		{name: "fuse-file", fd: testutil.OpenFD(b, f.Path("data/small"), unix.O_RDONLY), want: pmem2.FileTypeRegular, fuse: inProcess{f}},
+		{name: "fuse-devdax", fd: testutil.OpenFD(b, f.Path("dev/dax0.0"), unix.O_PATH),
 			sys: f.Sysfs(), dev: f.Dev(), want: pmem2.FileTypeDevDAX, fuse: inProcess{f}},
-		{name: "fuse-nocache-devdax", fd: open(b, nocache.Path("dev/dax0.0"), unix.O_PATH),
+		{name: "fuse-nocache-devdax", fd: testutil.OpenFD(b, nocache.Path("dev/dax0.0"), unix.O_PATH),
 			sys: nocache.Path("sys"), dev: nocache.Path("dev"), want: pmem2.FileTypeDevDAX, fuse: nocache},
-		{name: "tmpfs-devdax", fd: open(b, filepath.Join(tmpfs, "dev/dax0.0"), unix.O_PATH),
+		{name: "tmpfs-devdax", fd: testutil.OpenFD(b, filepath.Join(tmpfs, "dev/dax0.0"), unix.O_PATH),
 			sys: filepath.Join(tmpfs, "sys"), dev: filepath.Join(tmpfs, "dev"), want: pmem2.FileTypeDevDAX},
 	}
 	// The in-process C library must not crash: that would take the FUSE
@@ -220,16 +221,6 @@ func classifyAlike(tg target) error {
 type runnerFunc func(name string, args ...string) (*exec.Cmd, error)
 
 func (r runnerFunc) Command(name string, args ...string) (*exec.Cmd, error) { return r(name, args...) }
-
-func open(b *testing.B, path string, flags int) int {
-	b.Helper()
-	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
-	if err != nil {
-		b.Fatalf("open %s: %v", path, err)
-	}
-	b.Cleanup(func() { unix.Close(fd) })
-	return fd
-}
 
 // mountTmpfs mounts a private nodev tmpfs (device nodes on it never open)
 // on a temporary directory and unmounts it in b.Cleanup.

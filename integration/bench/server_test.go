@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // A FUSE server in the process that also makes the timed system calls
@@ -25,14 +25,10 @@ import (
 // run again, as a real FUSE daemon would be. With warm caches no request
 // reaches the server and the in-process fixture is used.
 
-// serverEnv names the directory the re-executed binary serves on.
-const serverEnv = "PMEM2EMU_BENCH_SERVE"
-
+// TestMain runs the role "serve DIR" (see serve) for startNoCacheServer,
+// or the benchmarks.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(serverEnv); dir != "" {
-		os.Exit(serve(dir))
-	}
-	os.Exit(m.Run())
+	testutil.Main(m, testutil.Roles{"serve": func(args []string) int { return serve(args[0]) }})
 }
 
 // counter is where a benchmark reads how many FUSE requests its loop made.
@@ -124,8 +120,7 @@ func startNoCacheServer(b *testing.B) *child {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Env = append(os.Environ(), serverEnv+"="+dir)
+	cmd := testutil.Command("serve", dir)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"text/tabwriter"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 )
@@ -61,9 +63,7 @@ func TestConformance(t *testing.T) {
 			t.Run(a.name, func(t *testing.T) {
 				f := emulate.Start(t, a.spec(d), opts...)
 				if a.after != nil {
-					if err := a.after(f, d.entry()); err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, a.after(f, d.entry()))
 				}
 				if a.diff != nil {
 					modes := []emulate.OpenMode{emulate.ModePath}

@@ -26,10 +26,10 @@
 //
 // # How
 //
-// TestMain builds cmd/pmem2emu once with `go build` into a temporary
-// directory and runs the tests in a private mount namespace of their own
-// (the test binary re-executes itself with CLONE_NEWNS and makes every
-// mount private before anything else). `pmem2emu umount --stale` unmounts
+// The tests run the pmem2emu binary built from source (testutil.CLI: `go
+// build`, once, into a temporary directory) in a private mount namespace
+// of their own: TestMain starts the test binary again in the role "suite"
+// with CLONE_NEWNS, which makes every mount private before anything else. `pmem2emu umount --stale` unmounts
 // every stale pmem2emu mount it can see; in the host namespace it would
 // also take those other packages' tests leave behind on purpose while
 // `go test ./...` runs them in parallel. In its own namespace the package

@@ -10,10 +10,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // TestFullTempDirectory points TMPDIR at a 64 KiB tmpfs filled up, in two
@@ -75,8 +78,7 @@ func TestFullTempDirectory(t *testing.T) {
 				nothingMountedBelow(t, tmp)
 			})
 			t.Run("emulate.Start in a test whose TMPDIR is full", func(t *testing.T) {
-				cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.v", "-test.timeout=30s")
-				cmd.Env = append(os.Environ(), helperEnv+"=fatal", "TMPDIR="+tmp)
+				cmd := helperProcess("fatal", tmp, 30*time.Second)
 				var out bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &out, &out
 				err := cmd.Run()
@@ -119,13 +121,9 @@ func fullTmpfs(t *testing.T, noInodes bool) (dir, spare string) {
 		}
 	})
 	spare = filepath.Join(dir, "spare")
-	if err := os.Mkdir(spare, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(spare, 0o755))
 	fill, err := os.Create(filepath.Join(dir, "fill"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	chunk := make([]byte, 4096)
 	for {
 		if _, err := fill.Write(chunk); err != nil {
@@ -146,9 +144,7 @@ func fullTmpfs(t *testing.T, noInodes bool) (dir, spare string) {
 		f.Close()
 	}
 	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Statfs(dir, &st))
 	if st.Bavail != 0 || (noInodes && st.Ffree != 0) {
 		t.Fatalf("the tmpfs on %s is not full: %d blocks and %d inodes free", dir, st.Bavail, st.Ffree)
 	}
@@ -159,9 +155,9 @@ func fullTmpfs(t *testing.T, noInodes bool) (dir, spare string) {
 // (dir itself being the tmpfs).
 func nothingMountedBelow(t *testing.T, dir string) {
 	t.Helper()
-	for _, m := range mountsAt(t, dir) {
-		if strings.Fields(m)[4] != dir {
-			t.Fatalf("still mounted below %s: %s", dir, m)
+	for _, m := range testutil.MountsBelow(t, dir) {
+		if m.Mountpoint != dir {
+			t.Fatalf("still mounted below %s: %s", dir, testutil.Line(m))
 		}
 	}
 }

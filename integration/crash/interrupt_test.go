@@ -13,6 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // TestInterruptedCheckLeavesNothingMounted interrupts `pmem2emu check` at
@@ -67,13 +71,10 @@ func interruptCheck(t *testing.T, spec string, d time.Duration, sigs []syscall.S
 	if spec != "" {
 		args = append(args, "--spec", spec)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd := cliCmd(t, tmp, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	time.Sleep(d)
 	for i, sig := range sigs {
 		if i > 0 {
@@ -111,7 +112,7 @@ func interruptCheck(t *testing.T, spec string, d time.Duration, sigs []syscall.S
 		t.Errorf("the check ended with %v; stdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
 		outcome = "wrong"
 	}
-	nothingMountedAt(t, tmp)
+	testutil.NothingMountedBelow(t, tmp)
 	if ents, err := os.ReadDir(tmp); err != nil || len(ents) != 0 {
 		t.Errorf("the check's temporary directory is left in %s: %v %v", tmp, ents, err)
 	}
@@ -130,14 +131,11 @@ func TestInterruptedExecLeavesNothingMounted(t *testing.T) {
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		t.Run(c.sig.String()+" while the command runs reaches the command and the fixture is unmounted", func(t *testing.T) {
 			tmp := t.TempDir()
-			cmd := exec.Command(bin, "exec", "--", "sleep", "60")
-			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			cmd := cliCmd(t, tmp, "exec", "--", "sleep", "60")
 			cmd.WaitDelay = 5 * time.Second
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cmd.Start())
 			waitForCommand(t, cmd.Process.Pid, "sleep")
 			cmd.Process.Signal(c.sig)
 			err := cmd.Wait()
@@ -145,7 +143,7 @@ func TestInterruptedExecLeavesNothingMounted(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != c.want {
 				t.Errorf("exec ended with %v, want exit status %d; stderr:\n%s", err, c.want, &stderr)
 			}
-			nothingMountedAt(t, tmp)
+			testutil.NothingMountedBelow(t, tmp)
 			if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 				t.Errorf("exec left %v in %s", ents, tmp)
 			}
@@ -162,25 +160,22 @@ func TestInterruptedExecLeavesNothingMounted(t *testing.T) {
 			20 * time.Millisecond, 30 * time.Millisecond, 40 * time.Millisecond, 60 * time.Millisecond,
 			80 * time.Millisecond, 120 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
 			tmp := t.TempDir()
-			cmd := exec.Command(bin, "exec", "--", "sleep", "60")
-			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			cmd := cliCmd(t, tmp, "exec", "--", "sleep", "60")
 			cmd.WaitDelay = 5 * time.Second
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cmd.Start())
 			time.Sleep(d)
 			cmd.Process.Signal(syscall.SIGINT)
 			err := cmd.Wait()
-			mounted := false
-			for _, m := range mountsAt(t, tmp) {
-				mounted = true
-				t.Errorf("SIGINT %v after the start of exec (%v) left %s", d, err, m)
+			left := testutil.MountsBelow(t, tmp)
+			mounted := len(left) > 0
+			if mounted {
+				t.Errorf("SIGINT %v after the start of exec (%v) left:\n\t%s", d, err, testutil.Describe(left...))
 			}
 			var ee *exec.ExitError
 			switch {
 			case mounted:
 				outcomes["killed with its fixture mounted"]++
-				umountStale(t, strings.Fields(mountsAt(t, tmp)[0])[4])
+				umountStale(t, left[0].Mountpoint)
 			case errors.As(err, &ee) && ee.ExitCode() == 130:
 				outcomes["the command got it: exit 130"]++
 			case errors.As(err, &ee) && ee.ExitCode() == -1:
@@ -188,7 +183,7 @@ func TestInterruptedExecLeavesNothingMounted(t *testing.T) {
 			default:
 				t.Errorf("SIGINT %v after the start of exec: %v", d, err)
 			}
-			nothingMountedAt(t, tmp)
+			testutil.NothingMountedBelow(t, tmp)
 		}
 		t.Logf("%v", outcomes)
 	})
@@ -198,21 +193,23 @@ func TestInterruptedExecLeavesNothingMounted(t *testing.T) {
 // execve) and returns its pid.
 func waitForCommand(t *testing.T, pid int, name string) int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	child := 0
+	testutil.Eventually(10*time.Second, func() bool {
 		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 		for _, task := range tasks {
 			data, _ := os.ReadFile(task)
 			for _, c := range strings.Fields(string(data)) {
 				comm, _ := os.ReadFile("/proc/" + c + "/comm")
 				if strings.TrimSpace(string(comm)) == name {
-					n, _ := strconv.Atoi(c)
-					return n
+					child, _ = strconv.Atoi(c)
+					return true
 				}
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	})
+	if child == 0 {
+		t.Fatalf("pmem2emu exec (pid %d) started no %s within 10s", pid, name)
 	}
-	t.Fatalf("pmem2emu exec (pid %d) started no %s within 10s", pid, name)
-	return 0
+	return child
 }

@@ -3,7 +3,6 @@ package crash_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,8 +10,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
+
+// killRounds runs *iterations rounds on dir: a `pmem2emu mount` (env
+// added to its environment) serves it and is killed with SIGKILL, then
+// recover checks what it left and recovers it. The first round that
+// fails ends the test.
+func killRounds(t *testing.T, dir string, env []string, recover func(round int)) {
+	t.Helper()
+	for i := range *iterations {
+		s := testutil.StartMount(t, env, dir)
+		wantServed(t, dir)
+		killedBy(t, s.Signal(t, syscall.SIGKILL), syscall.SIGKILL)
+		recover(i)
+		if t.Failed() {
+			t.Fatalf("round %d", i)
+		}
+	}
+}
 
 // TestKilledMountIsCleanedByItsReaper kills `pmem2emu mount` with SIGKILL,
 // which no handler can catch: the server's reaper sees it die and detaches
@@ -20,16 +39,10 @@ import (
 // round.
 func TestKilledMountIsCleanedByItsReaper(t *testing.T) {
 	dir := t.TempDir()
-	for i := range *iterations {
-		s := startMount(t, dir)
-		wantServed(t, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
+	killRounds(t, dir, nil, func(int) {
 		unmountedSoon(t, dir)
 		emptyDir(t, dir)
-		if t.Failed() {
-			t.Fatalf("round %d", i)
-		}
-	}
+	})
 	t.Logf("%d servers killed with SIGKILL, each mount detached by the server's reaper", *iterations)
 }
 
@@ -39,21 +52,15 @@ func TestKilledMountIsCleanedByItsReaper(t *testing.T) {
 // the next round.
 func TestKilledMountIsRecoveredByUmountStale(t *testing.T) {
 	dir := t.TempDir()
-	others := ourMounts(t) // copies of the host's, taken with the namespace
-	for i := range *iterations {
-		s := startMountEnv(t, noReaper, dir)
-		wantServed(t, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
+	others := testutil.Lines(testutil.OurMounts(t)) // copies of the host's, taken with the namespace
+	killRounds(t, dir, noReaper, func(int) {
 		wantStale(t, dir)
 		umountStale(t, dir)
-		nothingMountedAt(t, dir)
+		testutil.NothingMountedBelow(t, dir)
 		emptyDir(t, dir)
-		if t.Failed() {
-			t.Fatalf("round %d", i)
-		}
-	}
+	})
 	var left []string
-	for _, m := range ourMounts(t) {
+	for _, m := range testutil.Lines(testutil.OurMounts(t)) {
 		if !slices.Contains(others, m) {
 			left = append(left, m)
 		}
@@ -71,21 +78,13 @@ func TestKilledMountIsRecoveredByUmountStale(t *testing.T) {
 // last one is stopped with SIGTERM and must unmount.
 func TestKilledMountIsRecoveredByTheNextMount(t *testing.T) {
 	dir := t.TempDir()
-	for i := range *iterations {
-		s := startMountEnv(t, noReaper, dir)
-		wantServed(t, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
-		wantStale(t, dir)
-		if t.Failed() {
-			t.Fatalf("round %d", i)
-		}
-	}
-	s := startMount(t, dir)
+	killRounds(t, dir, noReaper, func(int) { wantStale(t, dir) })
+	s := testutil.StartMount(t, nil, dir)
 	wantServed(t, dir)
-	if ee := s.kill(t, syscall.SIGTERM); ee != nil {
-		t.Fatalf("pmem2emu mount after SIGTERM: %v; stderr:\n%s", ee, s.stderr)
+	if err := s.Signal(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("pmem2emu mount after SIGTERM: %v; stderr:\n%s", err, &s.Stderr)
 	}
-	nothingMountedAt(t, dir)
+	testutil.NothingMountedBelow(t, dir)
 	emptyDir(t, dir)
 	t.Logf("%d servers killed with SIGKILL, each stale mount recovered by the next pmem2emu mount", *iterations)
 }
@@ -94,9 +93,7 @@ func TestKilledMountIsRecoveredByTheNextMount(t *testing.T) {
 // fixture started in-process by emulate.Mount, as emulate.Start does.
 func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 	dir := t.TempDir()
-	for i := range *iterations {
-		s := startMountEnv(t, noReaper, dir)
-		killedBy(t, s.kill(t, syscall.SIGKILL), syscall.SIGKILL)
+	killRounds(t, dir, noReaper, func(i int) {
 		wantStale(t, dir)
 		f, err := emulate.Mount(dir, nil)
 		if err != nil {
@@ -106,9 +103,9 @@ func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 		if err := f.Close(); err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
-		nothingMountedAt(t, dir)
+		testutil.NothingMountedBelow(t, dir)
 		emptyDir(t, dir)
-	}
+	})
 	t.Logf("%d servers killed with SIGKILL, each stale mount recovered by the next emulate.Mount", *iterations)
 }
 
@@ -118,13 +115,10 @@ func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 func TestKilledCheckAndExecAreRecovered(t *testing.T) {
 	t.Run("a check killed with SIGKILL while its own call waits on its own mount ends, and its reaper removes the mount", func(t *testing.T) {
 		tmp := t.TempDir()
-		cmd := exec.Command(bin, "check", "--spec", slowSpec(t))
-		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		cmd := cliCmd(t, tmp, "check", "--spec", slowSpec(t))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, cmd.Start())
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		dir := waitForMount(t, tmp, "pmem2emu-check-")
@@ -140,7 +134,7 @@ func TestKilledCheckAndExecAreRecovered(t *testing.T) {
 			t.Errorf("the killed check (pid %d) has not ended 10s after SIGKILL: %s; its mount %s hangs every access. "+
 				"Recovered below by aborting the connection (/sys/fs/fuse/connections/N/abort)",
 				cmd.Process.Pid, stuckThreads(cmd.Process.Pid), dir)
-			abortConnection(t, dir)
+			testutil.AbortConnection(t, dir)
 			if !waitExit(done, 10*time.Second) {
 				t.Fatalf("the killed check has not ended 10s after its connection was aborted: %s", stuckThreads(cmd.Process.Pid))
 			}
@@ -149,14 +143,11 @@ func TestKilledCheckAndExecAreRecovered(t *testing.T) {
 	})
 	t.Run("an exec killed with SIGKILL while its command runs leaves no mount behind", func(t *testing.T) {
 		tmp := t.TempDir()
-		cmd := exec.Command(bin, "exec", "--", "sleep", "60")
-		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		cmd := cliCmd(t, tmp, "exec", "--", "sleep", "60")
 		cmd.WaitDelay = time.Second // the orphaned command keeps stderr open
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, cmd.Start())
 		waitForMount(t, tmp, "pmem2emu-exec-")
 		// The command runs in a namespace of its own, which holds a
 		// copy of the mount: find it before killing its parent.
@@ -177,9 +168,7 @@ func slowSpec(t *testing.T) string {
 	spec := `{"nodes": [{"path": "data/f", "type": "file", "expect": {"all": {"from_fd": 0}}}],
 		"faults": [{"path": "data/f", "op": "getattr", "delay": "2s"}]}`
 	file := filepath.Join(t.TempDir(), "slow.json")
-	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(spec), 0o644))
 	return file
 }
 
@@ -187,31 +176,18 @@ func slowSpec(t *testing.T) string {
 // whose name starts with prefix, and returns it.
 func waitForMount(t *testing.T, tmp, prefix string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, l := range mountsAt(t, tmp) {
-			f := strings.Fields(l)
-			if strings.HasPrefix(filepath.Base(f[4]), prefix) && strings.Contains(l, " - fuse.pmem2emu ") {
-				return f[4]
+	var dir string
+	found := testutil.Eventually(20*time.Second, func() bool {
+		for _, m := range testutil.MountsBelow(t, tmp) {
+			if strings.HasPrefix(filepath.Base(m.Mountpoint), prefix) && m.FSType == testutil.FSType {
+				dir = m.Mountpoint
+				return true
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	})
+	if !found {
+		t.Fatalf("no pmem2emu mount %s* appeared in %s within 20s", prefix, tmp)
 	}
-	t.Fatalf("no pmem2emu mount %s* appeared in %s within 20s", prefix, tmp)
-	return ""
-}
-
-// wantStaleAt is wantStale for a mount point that might be reached while
-// the dying server's last requests drain.
-func wantStaleAt(t *testing.T, dir string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, err := os.Stat(dir)
-		if err != nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	wantStale(t, dir)
+	return dir
 }

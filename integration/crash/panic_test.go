@@ -3,6 +3,7 @@ package crash_test
 import (
 	"bufio"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,15 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // TestHelperProcess is the child test process of the tests below, not a
-// test of its own: run with PMEM2EMU_CRASH_HELPER set, it starts a fixture
-// with emulate.Start, prints its root and then ends the way the variable
-// says. Without the variable it does nothing.
+// test of its own: run by helperProcess with a mode as its argument, it
+// starts a fixture with emulate.Start, prints its root and then ends the
+// way the mode says. Without an argument it does nothing.
 func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(helperEnv)
+	mode := flag.Arg(0)
 	if mode == "" {
 		return
 	}
@@ -96,7 +100,7 @@ func TestPanicWhileHoldingAFixture(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tmp := t.TempDir()
-			env := os.Environ()
+			var env []string
 			if c.after == stale {
 				env = noReaper
 			}
@@ -109,7 +113,7 @@ func TestPanicWhileHoldingAFixture(t *testing.T) {
 			}
 			switch c.after {
 			case cleanup:
-				nothingMountedAt(t, root)
+				testutil.NothingMountedBelow(t, root)
 				if _, err := os.Lstat(root); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("the fixture's directory %s is still there: %v", root, err)
 				}
@@ -119,30 +123,33 @@ func TestPanicWhileHoldingAFixture(t *testing.T) {
 			case stale:
 				wantStale(t, root)
 				umountStale(t, root)
-				nothingMountedAt(t, tmp)
+				testutil.NothingMountedBelow(t, tmp)
 				emptyDir(t, root)
 			}
 		})
 	}
 }
 
-// runHelper runs TestHelperProcess in mode with TMPDIR=tmp in environment
-// env and returns the
-// fixture root it printed, its exit status and its output. A child that
+// helperProcess prepares TestHelperProcess in mode, with TMPDIR=tmp and env
+// added to this environment, stopped by -test.timeout after timeout.
+func helperProcess(mode, tmp string, timeout time.Duration, env ...string) *exec.Cmd {
+	cmd := testutil.Command("test", "-test.run=^TestHelperProcess$", "-test.v", "-test.timeout="+timeout.String(), mode)
+	cmd.Env = append(append(cmd.Env, env...), "TMPDIR="+tmp)
+	return cmd
+}
+
+// runHelper runs TestHelperProcess in mode with TMPDIR=tmp and env added to
+// this environment, and returns the fixture root it printed, its exit
+// status and its output. A child that
 // has not ended 20 s after its start is reported and then freed by
 // aborting its fixture's FUSE connection.
 func runHelper(t *testing.T, mode, tmp string, env []string) (root string, code int, output string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.v", "-test.timeout=3s")
-	cmd.Env = append(env, helperEnv+"="+mode, "TMPDIR="+tmp)
+	cmd := helperProcess(mode, tmp, 3*time.Second, env...)
 	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	pw.Close()
 	var mu sync.Mutex
 	var out strings.Builder
@@ -174,7 +181,7 @@ func runHelper(t *testing.T, mode, tmp string, env []string) (root string, code 
 			cmd.Process.Kill()
 			t.Fatal("and it printed no fixture root")
 		}
-		abortConnection(t, r)
+		testutil.AbortConnection(t, r)
 		if !waitExit(done, 10*time.Second) {
 			t.Fatalf("the child test has not ended 10s after its connection was aborted: %s", stuckThreads(cmd.Process.Pid))
 		}

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -49,9 +51,9 @@ func highFD(t *testing.T) int {
 func TestReusedDescriptorNumbers(t *testing.T) {
 	f := emulate.Start(t, descSpec())
 	sysfs := pmem2.WithSysfsRoot(f.Sysfs())
-	dax := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
-	small := openFD(t, f.Path("data/small"), unix.O_RDONLY)
-	dir := openFD(t, f.Path("data/dir"), unix.O_RDONLY)
+	dax := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+	small := testutil.OpenFD(t, f.Path("data/small"), unix.O_RDONLY)
+	dir := testutil.OpenFD(t, f.Path("data/dir"), unix.O_RDONLY)
 
 	type want struct {
 		size, align pmem2.Code
@@ -84,14 +86,14 @@ func TestReusedDescriptorNumbers(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n := highFD(t)
-			must(t, unix.Dup3(c.from, n, unix.O_CLOEXEC))
+			require.NoError(t, unix.Dup3(c.from, n, unix.O_CLOEXEC))
 			src, err := pmem2.SourceFromFD(n, sysfs)
 			wantCode(t, err, 0)
 			defer src.Delete()
 			if c.to < 0 {
-				must(t, unix.Close(n))
+				require.NoError(t, unix.Close(n))
 			} else {
-				must(t, unix.Dup3(c.to, n, unix.O_CLOEXEC))
+				require.NoError(t, unix.Dup3(c.to, n, unix.O_CLOEXEC))
 			}
 			if src.Type() != c.typ {
 				t.Errorf("type %v, want %v: the source keeps what SourceFromFD saw", src.Type(), c.typ)
@@ -124,7 +126,7 @@ func TestReusedDescriptorNumbers(t *testing.T) {
 func statSize(t *testing.T, p string) uint64 {
 	t.Helper()
 	var st unix.Stat_t
-	must(t, unix.Stat(p, &st))
+	require.NoError(t, unix.Stat(p, &st))
 	return uint64(st.Size)
 }
 
@@ -137,16 +139,16 @@ func statSize(t *testing.T, p string) uint64 {
 func TestDescriptorClosedDuringTheCall(t *testing.T) {
 	f := emulate.Start(t, descSpec())
 	sysfs := pmem2.WithSysfsRoot(f.Sysfs())
-	dax := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
-	small := openFD(t, f.Path("data/small"), unix.O_RDONLY)
+	dax := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+	small := testutil.OpenFD(t, f.Path("data/small"), unix.O_RDONLY)
 	n := highFD(t)
 
-	must(t, unix.Dup3(dax, n, unix.O_CLOEXEC))
+	require.NoError(t, unix.Dup3(dax, n, unix.O_CLOEXEC))
 	daxSrc, err := pmem2.SourceFromFD(n, sysfs)
-	must(t, err)
-	must(t, unix.Dup3(small, n, unix.O_CLOEXEC))
+	require.NoError(t, err)
+	require.NoError(t, unix.Dup3(small, n, unix.O_CLOEXEC))
 	fileSrc, err := pmem2.SourceFromFD(n, sysfs)
-	must(t, err)
+	require.NoError(t, err)
 
 	type res struct {
 		code pmem2.Code

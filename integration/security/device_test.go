@@ -9,10 +9,12 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // TestDeviceModeRefusesRealDevices: device mode drops nodev, so a device
@@ -49,19 +51,19 @@ func TestDeviceModeRefusesRealDevices(t *testing.T) {
 			if !errors.Is(err, fusefs.ErrDeviceNotAllowed) || !strings.Contains(err.Error(), c.node) || !strings.Contains(err.Error(), c.dev) {
 				t.Errorf("error %q: want ErrDeviceNotAllowed naming %s and %s", err, c.node, c.dev)
 			}
-			nothingMountedAt(t, dir)
+			testutil.NothingMountedBelow(t, dir)
 
 			t.Run("the CLI refuses it too", func(t *testing.T) {
 				specFile := filepath.Join(t.TempDir(), "spec.json")
 				text, err := c.spec.Indent()
-				must(t, err)
-				must(t, os.WriteFile(specFile, text, 0o644))
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(specFile, text, 0o644))
 				mnt := t.TempDir()
 				code, _, errOut := cli(t, "mount", "--device-mode", "--spec", specFile, mnt)
 				if code != 1 || !strings.Contains(errOut, c.node) || !strings.Contains(errOut, c.dev) {
 					t.Errorf("pmem2emu mount --device-mode: exit %d, stderr %q; want 1 naming %s and %s", code, errOut, c.node, c.dev)
 				}
-				nothingMountedAt(t, mnt)
+				testutil.NothingMountedBelow(t, mnt)
 				code, _, errOut = cli(t, "exec", "--device-mode", "--spec", specFile, "--", "true")
 				if code != 1 || !strings.Contains(errOut, c.node) {
 					t.Errorf("pmem2emu exec --device-mode: exit %d, stderr %q; want 1 naming %s", code, errOut, c.node)
@@ -87,7 +89,7 @@ func TestDeviceModeRefusesRealDevices(t *testing.T) {
 			t.Errorf("dev/sda after the refused SetNode: %v", err)
 		}
 		fi, err := os.Lstat(f.Path("dev/dax0.0"))
-		must(t, err)
+		require.NoError(t, err)
 		if fi.Mode()&os.ModeCharDevice == 0 {
 			t.Errorf("dev/dax0.0 is no longer the char device: %v", fi.Mode())
 		}
@@ -99,7 +101,7 @@ func TestDeviceModeRefusesRealDevices(t *testing.T) {
 	t.Run("a device-mode mount drops nodev and nothing else: it stays nosuid and private", func(t *testing.T) {
 		f := emulate.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}}},
 			emulate.WithDeviceMode())
-		mnt, super := mountOptions(t, mountLine(t, f.Root()))
+		mnt, super := mountOptions(t, f.Root())
 		if mnt["nodev"] || !mnt["nosuid"] || super["allow_other"] {
 			t.Errorf("device mode mount options %v / %v: want nosuid, no nodev, no allow_other", mnt, super)
 		}

@@ -12,9 +12,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -82,7 +84,7 @@ type result struct {
 func node(n emulate.Node) func(t *testing.T, f *emulate.Fixture, p string) func() {
 	return func(t *testing.T, f *emulate.Fixture, p string) func() {
 		n.Path = p
-		must(t, f.SetNode(n))
+		require.NoError(t, f.SetNode(n))
 		return nil
 	}
 }
@@ -95,10 +97,10 @@ func content(s string) func(t *testing.T, f *emulate.Fixture, p string) func() {
 // having written data into it.
 func fifoWithWriter(data string) func(t *testing.T, f *emulate.Fixture, p string) func() {
 	return func(t *testing.T, f *emulate.Fixture, p string) func() {
-		must(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
 		// O_RDWR opens a FIFO at once, with or without a reader.
 		fd, err := unix.Open(f.Path(p), unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		must(t, err)
+		require.NoError(t, err)
 		if data != "" {
 			if _, err := unix.Write(fd, []byte(data)); err != nil {
 				t.Fatal(err)
@@ -112,14 +114,14 @@ func fifoWithWriter(data string) func(t *testing.T, f *emulate.Fixture, p string
 // pointing at the next, the last at a file holding data.
 func symlinkChain(n int, data string) func(t *testing.T, f *emulate.Fixture, p string) func() {
 	return func(t *testing.T, f *emulate.Fixture, p string) func() {
-		must(t, f.SetNode(emulate.Node{Path: "sys/chain/real", Type: "file", Content: data}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/real", Type: "file", Content: data}))
 		next := f.Path("sys/chain/real")
 		for i := n - 1; i >= 1; i-- {
 			l := "sys/chain/l" + strconv.Itoa(i)
-			must(t, f.SetNode(emulate.Node{Path: l, Type: "symlink", Target: next}))
+			require.NoError(t, f.SetNode(emulate.Node{Path: l, Type: "symlink", Target: next}))
 			next = f.Path(l)
 		}
-		must(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: next}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: next}))
 		return nil
 	}
 }
@@ -203,14 +205,14 @@ func TestHostileSysfs(t *testing.T) {
 			}
 			t.Run(h.name+" ("+tg.name+")", func(t *testing.T) {
 				f := emulate.Start(t, hostileSpec())
-				fd := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+				fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 				src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
 				wantCode(t, err, 0)
 				if release := h.put(t, f, tg.path(t, f)); release != nil {
 					defer release()
 				}
 				var got uint64
-				within(t, callBound, tg.name, func() { got, err = tg.call(src) })
+				testutil.Within(t, callBound, tg.name, func() { got, err = tg.call(src) })
 				wantCode(t, err, want.code)
 				if got != want.val {
 					t.Errorf("value %d, want %d", got, want.val)
@@ -241,7 +243,7 @@ func TestHostileSysfsPaths(t *testing.T) {
 		{"a sysfs root reached through a 255-byte name works",
 			func(t *testing.T, f *emulate.Fixture) string {
 				name := strings.Repeat("n", 255)
-				must(t, f.SetNode(emulate.Node{Path: "sys/" + name, Type: "symlink", Target: "."}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/" + name, Type: "symlink", Target: "."}))
 				return f.Sysfs() + "/" + name
 			}, calls{}},
 		// FUSE passes a name longer than NAME_MAX to the server, as
@@ -253,19 +255,19 @@ func TestHostileSysfsPaths(t *testing.T) {
 			calls{fromFD: -pmem2.Code(syscall.ENOENT)}},
 		{"a sysfs root reached through a name of non-UTF-8 bytes works",
 			func(t *testing.T, f *emulate.Fixture) string {
-				must(t, f.SetNode(emulate.Node{Path: "sys/\xff\xfe\x80", Type: "symlink", Target: "."}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/\xff\xfe\x80", Type: "symlink", Target: "."}))
 				return f.Sysfs() + "/\xff\xfe\x80"
 			}, calls{}},
 		{"a subsystem resolving to a directory dax below a non-UTF-8 name is a Device DAX",
 			func(t *testing.T, f *emulate.Fixture) string {
-				must(t, f.SetNode(emulate.Node{Path: "sys/\xc3\x28/dax", Type: "dir"}))
-				must(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/\xc3\x28/dax")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/\xc3\x28/dax", Type: "dir"}))
+				require.NoError(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/\xc3\x28/dax")))
 				return f.Sysfs()
 			}, calls{}},
 		{"a subsystem resolving to a non-UTF-8 name is an invalid file type",
 			func(t *testing.T, f *emulate.Fixture) string {
-				must(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/da\xffx", Type: "dir"}))
-				must(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/elsewhere/da\xffx")))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/da\xffx", Type: "dir"}))
+				require.NoError(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/elsewhere/da\xffx")))
 				return f.Sysfs()
 			}, calls{fromFD: pmem2.ErrInvalidFileType}},
 		{"a subsystem path of 4095 bytes fits PATH_MAX",
@@ -275,18 +277,18 @@ func TestHostileSysfsPaths(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := emulate.Start(t, hostileSpec())
-			fd := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+			fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 			root := c.root(t, f)
 			var src *pmem2.Source
 			var err error
-			within(t, callBound, "SourceFromFD", func() { src, err = pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(root)) })
+			testutil.Within(t, callBound, "SourceFromFD", func() { src, err = pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(root)) })
 			wantCode(t, err, c.want.fromFD)
 			if err != nil {
 				return
 			}
-			within(t, callBound, "Size", func() { _, err = src.Size() })
+			testutil.Within(t, callBound, "Size", func() { _, err = src.Size() })
 			wantCode(t, err, c.want.size)
-			within(t, callBound, "Alignment", func() { _, err = src.Alignment() })
+			testutil.Within(t, callBound, "Alignment", func() { _, err = src.Alignment() })
 			wantCode(t, err, c.want.align)
 		})
 	}
@@ -314,19 +316,19 @@ func padRoot(f *emulate.Fixture, n int) string {
 // per call for the 1 GiB file than for the small one, give or take 1 KiB.
 func TestA1GiBSizeFileIsNotReadWhole(t *testing.T) {
 	f := emulate.Start(t, hostileSpec())
-	fd := openFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
+	fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 	sizeRel := devDir(t, f, "sys/dev/char/252:0") + "/size"
 
 	// A copy of the fixture's sysfs on the local file system.
 	local := t.TempDir()
 	tree, err := hostileSpec().Tree()
-	must(t, err)
+	require.NoError(t, err)
 	for k := range tree {
 		if !strings.HasPrefix(k, "sys/") && k != "sys" {
 			delete(tree, k)
 		}
 	}
-	must(t, tree.Materialize(local))
+	require.NoError(t, tree.Materialize(local))
 	localSize := filepath.Join(local, filepath.FromSlash(sizeRel))
 
 	measure := func(t *testing.T, root string, set func(big bool)) (allocs [2]float64, bytes [2]uint64) {
@@ -355,10 +357,10 @@ func TestA1GiBSizeFileIsNotReadWhole(t *testing.T) {
 
 	t.Run("on the local file system: no more for 1 GiB than for 5 bytes", func(t *testing.T) {
 		allocs, bytes := measure(t, filepath.Join(local, "sys"), func(big bool) {
-			must(t, os.Remove(localSize))
-			must(t, os.WriteFile(localSize, []byte("4096\n"), 0o444))
+			require.NoError(t, os.Remove(localSize))
+			require.NoError(t, os.WriteFile(localSize, []byte("4096\n"), 0o444))
 			if big {
-				must(t, os.Truncate(localSize, gib))
+				require.NoError(t, os.Truncate(localSize, gib))
 			}
 		})
 		t.Logf("Size with a 5-byte size file: %.0f allocs, %d B per call; with a 1 GiB one: %.0f allocs, %d B",
@@ -374,7 +376,7 @@ func TestA1GiBSizeFileIsNotReadWhole(t *testing.T) {
 			if big {
 				n.Size = gib
 			}
-			must(t, f.SetNode(n))
+			require.NoError(t, f.SetNode(n))
 		})
 		t.Logf("Size with a 5-byte size file: %.0f allocs, %d B per call in the process (server included); with a 1 GiB one: %.0f allocs, %d B",
 			allocs[0], bytes[0], allocs[1], bytes[1])

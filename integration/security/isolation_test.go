@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // view is what a command run in the namespace runner must leave as it
@@ -29,11 +32,11 @@ type view struct {
 // node or mount would land) and the parts of /sys a fixture mimics.
 func viewNow() (view, error) {
 	var v view
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	ms, err := mountinfo.GetMounts(nil)
 	if err != nil {
 		return v, err
 	}
-	v.mounts = strings.Split(strings.TrimSpace(string(data)), "\n")
+	v.mounts = testutil.Lines(ms)
 	sort.Strings(v.mounts)
 	for _, dir := range []string{"/dev", "/sys", "/sys/dev/char", "/sys/dev/block", "/sys/bus", "/sys/class", "/sys/devices"} {
 		ents, err := os.ReadDir(dir)
@@ -104,7 +107,8 @@ var isolationChecks = []string{
 // would propagate here and show in this namespace's table (the control at
 // the end proves that it would), while mounts other tests make on the host
 // stay out of the comparison.
-func helperIsolation() int {
+func helperIsolation(args []string) int {
+	bin := args[0]
 	fail := func(format string, args ...any) int {
 		fmt.Printf("FAIL: "+format+"\n", args...)
 		return 0
@@ -219,8 +223,8 @@ func helperIsolation() int {
 // fixture and the CLI.
 func TestTheNamespaceRunnerLeavesTheHostAlone(t *testing.T) {
 	hostBefore, err := viewNow()
-	must(t, err)
-	out := runHelper(t, "isolation", &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}, binEnv+"="+bin)
+	require.NoError(t, err)
+	out := runHelper(t, "isolation", &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}, testutil.CLI(t))
 	var got []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		got = append(got, l)
@@ -231,7 +235,7 @@ func TestTheNamespaceRunnerLeavesTheHostAlone(t *testing.T) {
 	// In the host's own namespace only names can be compared: other
 	// tests mount and unmount there concurrently.
 	hostAfter, err := viewNow()
-	must(t, err)
+	require.NoError(t, err)
 	if added, removed := delta(hostBefore.names, hostAfter.names); len(added)+len(removed) > 0 {
 		t.Errorf("the host's /dev or /sys changed: added %q, removed %q", added, removed)
 	}

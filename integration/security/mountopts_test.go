@@ -7,8 +7,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // nobody is the user other than the mounting one (root) the tests try
@@ -21,7 +24,7 @@ func asNobody(t *testing.T, name string, args ...string) (int, string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}}
-	code, out, errOut := run(t, cmd)
+	out, errOut, code := testutil.Output(t, cmd)
 	return code, out + errOut
 }
 
@@ -59,7 +62,7 @@ func allowed(t *testing.T, root string, files ...string) {
 
 func wantPrivateOptions(t *testing.T, root string) {
 	t.Helper()
-	mnt, super := mountOptions(t, mountLine(t, root))
+	mnt, super := mountOptions(t, root)
 	if !mnt["nodev"] || !mnt["nosuid"] {
 		t.Errorf("mount options of %s lack nodev or nosuid: %v", root, mnt)
 	}
@@ -76,10 +79,10 @@ func TestMountsAreNodevNosuidAndPrivate(t *testing.T) {
 	sizeFile := "sys/bus/dax/devices/dax0.0/size"
 
 	t.Run("emulate.Mount mounts nodev,nosuid and other users get EACCES", func(t *testing.T) {
-		dir := filepath.Join(openDir(t), "mnt")
-		must(t, mkdir(dir))
+		dir := filepath.Join(testutil.PublicDir(t), "mnt")
+		require.NoError(t, mkdir(dir))
 		f, err := emulate.Mount(dir, nil)
-		must(t, err)
+		require.NoError(t, err)
 		defer f.Close()
 		wantPrivateOptions(t, f.Root())
 		denied(t, f.Root(), f.Path(sizeFile), f.Path("dev/dax0.0"))
@@ -94,25 +97,25 @@ func TestMountsAreNodevNosuidAndPrivate(t *testing.T) {
 	})
 
 	t.Run("pmem2emu mount mounts nodev,nosuid and other users get EACCES", func(t *testing.T) {
-		dir := filepath.Join(openDir(t), "mnt")
-		must(t, mkdir(dir))
-		startMount(t, dir)
+		dir := filepath.Join(testutil.PublicDir(t), "mnt")
+		require.NoError(t, mkdir(dir))
+		testutil.StartMount(t, nil, dir)
 		wantPrivateOptions(t, dir)
 		denied(t, dir, filepath.Join(dir, sizeFile))
 	})
 
 	t.Run("with AllowOther another user gets in, and the files' modes still hold", func(t *testing.T) {
-		dir := filepath.Join(openDir(t), "mnt")
-		must(t, mkdir(dir))
+		dir := filepath.Join(testutil.PublicDir(t), "mnt")
+		require.NoError(t, mkdir(dir))
 		spec := emulate.Default()
 		spec.Nodes = append(spec.Nodes,
 			emulate.Node{Path: "data/secret", Type: "file", Mode: "0600", Content: "root only\n"},
 			emulate.Node{Path: "data/public", Type: "file", Mode: "0644", Content: "everyone\n"},
 			emulate.Node{Path: "dev/null0", Type: "char", Major: 1, Minor: 3, Mode: "0666"})
 		f, err := emulate.Mount(dir, spec, emulate.WithFusefsOptions(fusefs.Options{AllowOther: true}))
-		must(t, err)
+		require.NoError(t, err)
 		defer f.Close()
-		mnt, super := mountOptions(t, mountLine(t, f.Root()))
+		mnt, super := mountOptions(t, f.Root())
 		if !super["allow_other"] || !mnt["nodev"] || !mnt["nosuid"] {
 			t.Errorf("options %v / %v: want allow_other, nodev, nosuid", mnt, super)
 		}
@@ -128,10 +131,10 @@ func TestMountsAreNodevNosuidAndPrivate(t *testing.T) {
 	})
 
 	t.Run("pmem2emu mount --allow-other lets another user in", func(t *testing.T) {
-		dir := filepath.Join(openDir(t), "mnt")
-		must(t, mkdir(dir))
-		startMount(t, "--allow-other", dir)
-		if _, super := mountOptions(t, mountLine(t, dir)); !super["allow_other"] {
+		dir := filepath.Join(testutil.PublicDir(t), "mnt")
+		require.NoError(t, mkdir(dir))
+		testutil.StartMount(t, nil, "--allow-other", dir)
+		if _, super := mountOptions(t, dir); !super["allow_other"] {
 			t.Errorf("pmem2emu mount --allow-other: %v", super)
 		}
 		allowed(t, dir, filepath.Join(dir, sizeFile))

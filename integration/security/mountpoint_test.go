@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // mountAttempt is one emulate.Mount the mountpoints helper tried.
@@ -55,7 +57,7 @@ var mountpointCases = []mountAttempt{
 // every mount private first, so that whatever it might mount by mistake
 // stays in that namespace, then tries emulate.Mount on each case and
 // prints one JSON line per attempt.
-func helperMountpoints() int {
+func helperMountpoints([]string) int {
 	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		fmt.Fprintln(os.Stderr, "making / private:", err)
 		return 1
@@ -107,7 +109,7 @@ func TestMountPointsAreChecked(t *testing.T) {
 	n := 0
 	for sc.Scan() {
 		var a mountAttempt
-		must(t, json.Unmarshal(sc.Bytes(), &a))
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &a))
 		want := mountpointCases[n]
 		n++
 		t.Run(a.Name, func(t *testing.T) {
@@ -144,9 +146,9 @@ func TestTheCLIChecksMountPoints(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	file := filepath.Join(tmp, "file")
-	must(t, os.WriteFile(file, nil, 0o644))
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	full := filepath.Join(tmp, "full")
-	must(t, os.MkdirAll(filepath.Join(full, "something"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(full, "something"), 0o755))
 	for _, c := range []struct{ dir, reason string }{
 		{"/", "system directory"}, {"/sys", "system directory"}, {"/dev", "system directory"},
 		{"/proc", "system directory"}, {file, "not a directory"}, {full, "not empty"},
@@ -154,8 +156,8 @@ func TestTheCLIChecksMountPoints(t *testing.T) {
 		t.Run(fmt.Sprintf("pmem2emu mount %s is refused", c.dir), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, unshare, "--mount", "--propagation", "private", "--", bin, "mount", c.dir)
-			code, out, errOut := run(t, cmd)
+			cmd := exec.CommandContext(ctx, unshare, "--mount", "--propagation", "private", "--", testutil.CLI(t), "mount", c.dir)
+			out, errOut, code := testutil.Output(t, cmd)
 			if ctx.Err() != nil {
 				t.Fatalf("pmem2emu mount %s ran until killed: it mounted (in the test's private namespace). Output: %s%s", c.dir, out, errOut)
 			}
@@ -165,7 +167,7 @@ func TestTheCLIChecksMountPoints(t *testing.T) {
 		})
 	}
 	t.Run("pmem2emu mount --force mounts over a non-empty directory", func(t *testing.T) {
-		startMount(t, "--force", full)
+		testutil.StartMount(t, nil, "--force", full)
 		if _, err := os.Stat(filepath.Join(full, "something")); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("the directory's own content still shows through the mount: %v", err)
 		}

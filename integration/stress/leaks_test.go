@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/splice"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // resources is what a run must give back: goroutines, descriptors (number
@@ -67,13 +69,8 @@ func openFDs(t *testing.T) map[int]string {
 // none of them in use.
 func checkReturned(t *testing.T, before resources, mountDir string, pool bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
 	n := runtime.NumGoroutine()
-	for n > before.goroutines && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	if n > before.goroutines {
+	if !testutil.Eventually(10*time.Second, func() bool { n = runtime.NumGoroutine(); return n <= before.goroutines }) {
 		var buf bytes.Buffer
 		_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
 		t.Errorf("%d goroutines after the run, %d before:\n%s", n, before.goroutines, buf.String())
@@ -103,26 +100,5 @@ func checkReturned(t *testing.T, before resources, mountDir string, pool bool) {
 		t.Errorf("descriptors left open after the run:\n\t%s", strings.Join(leaked, "\n\t"))
 	}
 
-	if m := mountsUnder(t, mountDir); len(m) > 0 {
-		t.Errorf("mounts left at or below %s:\n\t%s", mountDir, strings.Join(m, "\n\t"))
-	}
-}
-
-// mountsUnder lists the mountinfo lines whose mount point is dir or lies
-// below it. (Mount points with special characters are octal-escaped in
-// mountinfo; test directories have none.)
-func mountsUnder(t *testing.T, dir string) []string {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		f := strings.Fields(l)
-		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			out = append(out, l)
-		}
-	}
-	return out
+	testutil.NothingMountedBelow(t, mountDir)
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -25,10 +26,10 @@ import (
 // this.
 func TestUnmountGivesBackEveryDescriptor(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fixture")
-	must(t, os.Mkdir(dir, 0o755))
+	require.NoError(t, os.Mkdir(dir, 0o755))
 	before := takeResources(t)
 	f, err := emulate.Mount(dir, &emulate.Spec{Nodes: []emulate.Node{{Path: "data/small", Type: "file", Content: fileData}}})
-	must(t, err)
+	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Add(1)
@@ -50,6 +51,6 @@ func TestUnmountGivesBackEveryDescriptor(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	must(t, f.Close())
+	require.NoError(t, f.Close())
 	checkReturned(t, before, dir, false)
 }

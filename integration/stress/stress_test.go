@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -75,15 +76,15 @@ func TestStress(t *testing.T) {
 	// packages make on first use (the poller, caches) exist before the
 	// baseline is taken.
 	warmDir := filepath.Join(base, "warm-up")
-	must(t, os.Mkdir(warmDir, 0o755))
+	require.NoError(t, os.Mkdir(warmDir, 0o755))
 	warm, err := emulate.Mount(warmDir, spec(), emulate.WithDeviceMode())
-	must(t, err)
+	require.NoError(t, err)
 	warmUp(t, warm)
-	must(t, warm.Close())
+	require.NoError(t, warm.Close())
 
 	before := takeResources(t)
 	dir := filepath.Join(base, "fixture")
-	must(t, os.Mkdir(dir, 0o755))
+	require.NoError(t, os.Mkdir(dir, 0o755))
 	l := newLoad(t, dir)
 	func() {
 		defer l.close()
@@ -100,9 +101,9 @@ func TestStress(t *testing.T) {
 func warmUp(t *testing.T, f *emulate.Fixture) {
 	for _, rel := range []string{"dev/dax0.0", "data/small"} {
 		fd, err := unix.Open(f.Path(rel), unix.O_RDWR|unix.O_CLOEXEC, 0)
-		must(t, err)
+		require.NoError(t, err)
 		src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
-		must(t, err)
+		require.NoError(t, err)
 		_, _ = src.Size()
 		_, _ = src.Alignment()
 		_, _ = src.ReadAt(make([]byte, 12), 0)
@@ -113,7 +114,7 @@ func warmUp(t *testing.T, f *emulate.Fixture) {
 
 func newLoad(t *testing.T, dir string) *load {
 	f, err := emulate.Mount(dir, spec(), emulate.WithDeviceMode())
-	must(t, err)
+	require.NoError(t, err)
 	l := &load{t: t, f: f, sysfs: pmem2.WithSysfsRoot(f.Sysfs()), daxFD: -1, fileFD: -1}
 	defer func() {
 		if t.Failed() {
@@ -121,9 +122,9 @@ func newLoad(t *testing.T, dir string) *load {
 		}
 	}()
 	real, err := filepath.EvalSymlinks(f.Path("sys/dev/char/1:5"))
-	must(t, err)
+	require.NoError(t, err)
 	devDir, err := filepath.Rel(f.Root(), real)
-	must(t, err)
+	require.NoError(t, err)
 	devDir = filepath.ToSlash(devDir)
 	l.sizeFile = devDir + "/size"
 	l.alignFile = path.Dir(devDir) + "/dax_region/align"
@@ -136,13 +137,13 @@ func newLoad(t *testing.T, dir string) *load {
 		ruleFileRead:    {Path: "data/small", Op: "read", Errno: "EIO"},
 	}
 	l.daxFD, err = unix.Open(f.Path("dev/dax0.0"), unix.O_RDWR|unix.O_CLOEXEC, 0)
-	must(t, err)
+	require.NoError(t, err)
 	l.fileFD, err = unix.Open(f.Path("data/small"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	must(t, err)
+	require.NoError(t, err)
 	l.daxSrc, err = pmem2.SourceFromFD(l.daxFD, l.sysfs)
-	must(t, err)
+	require.NoError(t, err)
 	l.fileSrc, err = pmem2.SourceFromFD(l.fileFD, l.sysfs)
-	must(t, err)
+	require.NoError(t, err)
 	l.set(state{what: "start"})
 	return l
 }
@@ -176,9 +177,9 @@ func (l *load) rulesOf(m mask) []emulate.Fault {
 // start, with no workers running) and logs it.
 func (l *load) set(s state) {
 	l.log.begin(s)
-	must(l.t, l.f.SetFaults(l.rulesOf(s.faults)))
-	must(l.t, l.f.WriteFile(l.sizeFile, []byte(sizes[s.size].text)))
-	must(l.t, l.f.WriteFile(l.alignFile, []byte(aligns[s.align].text)))
+	require.NoError(l.t, l.f.SetFaults(l.rulesOf(s.faults)))
+	require.NoError(l.t, l.f.WriteFile(l.sizeFile, []byte(sizes[s.size].text)))
+	require.NoError(l.t, l.f.WriteFile(l.alignFile, []byte(aligns[s.align].text)))
 	l.log.end()
 }
 
@@ -449,12 +450,5 @@ func (l *load) run() {
 	}
 	if unexpected > 0 {
 		t.Errorf("%d unexpected results (error budget 0)", unexpected)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }

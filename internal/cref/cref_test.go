@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 	"github.com/pmem2emu/pmem2emu/pmem2"
@@ -18,9 +20,7 @@ func TestRunOnTheHost(t *testing.T) {
 	probe := cref.Build(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
-	if err := os.WriteFile(file, []byte("hello, pmem\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte("hello, pmem\n"), 0o644))
 	page := uint64(os.Getpagesize())
 	both := []cref.Step{cref.StepSize, cref.StepAlignment}
 

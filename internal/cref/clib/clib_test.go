@@ -6,27 +6,19 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/internal/cref/clib"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
 func TestTheCLibraryInProcess(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(file, []byte("hello, pmem\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	open := func(t *testing.T, flags int) int {
-		fd, err := unix.Open(file, flags|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Close(fd) })
-		return fd
-	}
+	require.NoError(t, os.WriteFile(file, []byte("hello, pmem\n"), 0o644))
 	t.Run("a regular file is a source with its length and the page size", func(t *testing.T) {
-		fd := open(t, unix.O_RDONLY)
+		fd := testutil.OpenFD(t, file, unix.O_RDONLY)
 		if rc := clib.SourceFromFD(fd); rc != 0 {
 			t.Errorf("SourceFromFD = %d", rc)
 		}
@@ -53,7 +45,7 @@ func TestTheCLibraryInProcess(t *testing.T) {
 		}
 	})
 	t.Run("a write-only descriptor is an invalid handle, as in Go", func(t *testing.T) {
-		fd := open(t, unix.O_WRONLY)
+		fd := testutil.OpenFD(t, file, unix.O_WRONLY)
 		_, err := pmem2.SourceFromFD(fd)
 		if rc := clib.SourceFromFD(fd); rc != int(pmem2.ErrInvalidFileHandle) || rc != pmem2.CodeOf(err) {
 			t.Errorf("C %d, Go %d", rc, pmem2.CodeOf(err))

@@ -192,10 +192,9 @@ type Result struct {
 // difference; none means the check passed.
 func (o *Outcome) Mismatches(r Result) []string {
 	var out []string
-	if o.OpenErrno != "" {
-		want, _ := parseErrno(o.OpenErrno)
-		if r.OpenErrno != want {
-			out = append(out, fmt.Sprintf("open: want %s, got %s", o.OpenErrno, openText(r.OpenErrno)))
+	if o.OpenErrno != 0 {
+		if r.OpenErrno != o.OpenErrno {
+			out = append(out, fmt.Sprintf("open: want %s, got %s", openText(o.OpenErrno), openText(r.OpenErrno)))
 		}
 		return out
 	}
@@ -252,8 +251,8 @@ func openText(e syscall.Errno) string {
 // fields ("from_fd 0, size 1073741824, alignment 2097152"); "open ok" when
 // only a successful open is expected.
 func (o *Outcome) String() string {
-	if o.OpenErrno != "" {
-		return "open " + o.OpenErrno
+	if o.OpenErrno != 0 {
+		return "open " + openText(o.OpenErrno)
 	}
 	var parts []string
 	if o.FromFD != nil {

@@ -3,6 +3,7 @@ package integration_test
 import (
 	"math"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,43 +227,43 @@ func testSizeReplaced(t *testing.T) {
 			sizeCase: sizeCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
 		{name: "a directory in its place is -EISDIR",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "dir"}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeDir}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"read", "{sys}/dev/char/252:0/size"}}},
 		{name: "a FIFO in its place reads nothing and does not block: INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFIFO}))
 			},
 			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content ""`}}},
 		{name: "a socket in its place cannot be opened: -ENXIO",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "socket"}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeSocket}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.ENXIO)}},
 		{name: "a device node in its place on a nodev mount is -EACCES",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "char", Major: 1, Minor: 5}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES), msg: []string{"open"}}},
 		{name: "a symlink in its place is followed",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: "file", Content: "8192\n"}))
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: f.Path("sys/other/size")}))
+				must(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: fusefs.TypeFile, Content: "8192\n"}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeSymlink, Target: f.Path("sys/other/size")}))
 			},
 			sizeCase: sizeCase{size: 8192}},
 		{name: "a size file with no read bit at all is -EACCES, even for root",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Mode: "0200", Content: "4096\n"}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFile, Mode: 0o200, Content: "4096\n"}))
 			},
 			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES)}},
 		{name: "a 1 GiB size file is read 64 bytes deep",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Content: "4096\n", Size: gib}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFile, Content: "4096\n", Size: gib}))
 			},
 			sizeCase: sizeCase{size: 4096}},
 		{name: "a 1 GiB size file of zeros is INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Size: gib}))
+				must(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFile, Size: gib}))
 			},
 			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat}},
 	} {
@@ -282,7 +283,7 @@ func testSizeReplaced(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		sizeFile := devDir(t, f, "sys/dev/char/1:5") + "/size"
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		must(t, f.SetNode(emulate.Node{Path: sizeFile, Type: "char", Major: 1, Minor: 5}))
+		must(t, f.SetNode(emulate.Node{Path: sizeFile, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}))
 		checkSize(t, f, src, sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "\x00`}})
 	})
 }
@@ -295,22 +296,22 @@ func testSizeFaults(t *testing.T) {
 		fault emulate.Fault // Path filled in
 		sizeCase
 	}{
-		{name: "a read failing with EIO is -EIO", fault: emulate.Fault{Op: "read", Errno: "EIO"},
+		{name: "a read failing with EIO is -EIO", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.EIO},
 			sizeCase: sizeCase{want: -5, msg: []string{"pmem2_source_size", "read", "{sys}/dev/char/252:0/size"}}},
-		{name: "a read failing with EACCES is -EACCES", fault: emulate.Fault{Op: "read", Errno: "EACCES"},
+		{name: "a read failing with EACCES is -EACCES", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.EACCES},
 			sizeCase: sizeCase{want: -13}},
-		{name: "a read failing with ENODEV is -ENODEV", fault: emulate.Fault{Op: "read", Errno: "ENODEV"},
+		{name: "a read failing with ENODEV is -ENODEV", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.ENODEV},
 			sizeCase: sizeCase{want: -19}},
-		{name: "an open failing with EACCES is -EACCES", fault: emulate.Fault{Op: "open", Errno: "EACCES"},
+		{name: "an open failing with EACCES is -EACCES", fault: emulate.Fault{Op: fusefs.OpOpen, Errno: syscall.EACCES},
 			sizeCase: sizeCase{want: -13, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
-		{name: "a lookup failing with ENOMEM is -ENOMEM", fault: emulate.Fault{Op: "lookup", Errno: "ENOMEM"},
+		{name: "a lookup failing with ENOMEM is -ENOMEM", fault: emulate.Fault{Op: fusefs.OpLookup, Errno: syscall.ENOMEM},
 			sizeCase: sizeCase{want: -12, msg: []string{"open"}}},
 		{name: "a short read is not continued (one read, as C): INVALID_SIZE_FORMAT",
-			fault:    emulate.Fault{Op: "read", Short: 4},
+			fault:    emulate.Fault{Op: fusefs.OpRead, Short: 4},
 			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "1073"`}}},
-		{name: "a slow read is waited for", fault: emulate.Fault{Op: "read", Delay: "50ms"},
+		{name: "a slow read is waited for", fault: emulate.Fault{Op: fusefs.OpRead, Delay: 50 * time.Millisecond},
 			sizeCase: sizeCase{size: gib}},
-		{name: "a read failing once fails that call only", fault: emulate.Fault{Op: "read", Errno: "EIO", Times: 1},
+		{name: "a read failing once fails that call only", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.EIO, Times: 1},
 			sizeCase: sizeCase{want: -5}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -319,7 +320,7 @@ func testSizeFaults(t *testing.T) {
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.fault.Path = sizeFile
 			must(t, f.AddFault(c.fault))
-			op, _ := fusefs.ParseOp(c.fault.Op)
+			op := c.fault.Op
 			before := f.Server().Calls(sizeFile, op)
 			checkSize(t, f, src, c.sizeCase)
 			if n := f.Server().Calls(sizeFile, op) - before; n != 1 {

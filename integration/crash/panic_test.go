@@ -12,21 +12,23 @@ import (
 	"time"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
 // TestHelperProcess is the child test process of the tests below, not a
 // test of its own: run with PMEM2EMU_CRASH_HELPER set, it starts a fixture
-// with emulate.Start, prints its root and then ends the way the variable
+// with emutest.Start, prints its root and then ends the way the variable
 // says. Without the variable it does nothing.
 func TestHelperProcess(t *testing.T) {
 	mode := os.Getenv(helperEnv)
 	if mode == "" {
 		return
 	}
-	f := emulate.Start(t, &emulate.Spec{
+	f := emutest.Start(t, &emulate.Spec{
 		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Size: 1 << 30}},
-		Nodes:      []emulate.Node{{Path: "data/slow", Type: "file"}},
-		Faults:     []emulate.Fault{{Path: "data/slow", Op: "getattr", Delay: "1h"}},
+		Nodes:      []emulate.Node{{Path: "data/slow", Type: fusefs.TypeFile}},
+		Faults:     []emulate.Fault{{Path: "data/slow", Op: fusefs.OpGetattr, Delay: time.Hour}},
 	})
 	fmt.Printf("fixture %s\n", f.Root())
 	os.Stdout.Sync()
@@ -51,7 +53,7 @@ func TestHelperProcess(t *testing.T) {
 	}
 }
 
-// TestPanicWhileHoldingAFixture runs a test that holds an emulate.Start
+// TestPanicWhileHoldingAFixture runs a test that holds an emutest.Start
 // fixture and ends badly, as a child test process, then looks at what the
 // fixture left.
 //

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -115,7 +116,12 @@ type field struct {
 	required bool
 }
 
+var fieldCache sync.Map // reflect.Type → []field
+
 func fieldsOf(t reflect.Type) []field {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]field)
+	}
 	var out []field
 	for i := range t.NumField() {
 		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
@@ -123,6 +129,7 @@ func fieldsOf(t reflect.Type) []field {
 			out = append(out, field{name, i, opts != "omitempty"})
 		}
 	}
+	fieldCache.Store(t, out)
 	return out
 }
 

@@ -210,9 +210,9 @@ func orNil[T any](p *T) any {
 // difference; none means the check passed.
 func (o *Outcome) Mismatches(r Result) []string {
 	gotOpen := cmp.Or(r.Line().Open, "success")
-	if o.OpenErrno != "" {
-		if want, _ := parseErrno(o.OpenErrno); r.OpenErrno != want {
-			return []string{fmt.Sprintf("open: want %s, got %s", o.OpenErrno, gotOpen)}
+	if o.OpenErrno != 0 {
+		if r.OpenErrno != o.OpenErrno {
+			return []string{fmt.Sprintf("open: want %s, got %s", fusefs.ErrnoName(o.OpenErrno), gotOpen)}
 		}
 		return nil
 	}
@@ -293,8 +293,8 @@ func valueText(v any) string {
 
 // Line is what the outcome expects, field by field.
 func (o *Outcome) Line() Line {
-	if o.OpenErrno != "" {
-		return Line{Open: o.OpenErrno}
+	if o.OpenErrno != 0 {
+		return Line{Open: fusefs.ErrnoName(o.OpenErrno)}
 	}
 	var l Line
 	if o.FromFD != nil {

@@ -9,6 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -58,8 +60,8 @@ func TestDevicesWithoutExpectationsGetDerivedChecks(t *testing.T) {
 		},
 		PmemDevices: []emulate.PmemDevice{{Name: "pmem0", Size: 1 << 20}},
 		Nodes: []emulate.Node{
-			{Path: "sys/devices/platform/e820_pmem/ndbus0/region3/dax3.1/dax3.0/size", Type: "file", Content: "1\n"},
-			{Path: "dev/dax4.0", Type: "fifo"},
+			{Path: "sys/devices/platform/e820_pmem/ndbus0/region3/dax3.1/dax3.0/size", Type: fusefs.TypeFile, Content: "1\n"},
+			{Path: "dev/dax4.0", Type: fusefs.TypeFIFO},
 		},
 	}
 	got := map[string]string{}
@@ -85,7 +87,7 @@ func TestDevicesWithoutExpectationsGetDerivedChecks(t *testing.T) {
 		t.Error("dev/dax4.0 is replaced by a node, yet a check was derived")
 	}
 	// And the derived checks hold.
-	f := emulate.Start(t, s)
+	f := emutest.Start(t, s)
 	for _, c := range s.Checks() {
 		if m := c.Expect.Mismatches(observe(f.Path(c.Path), f.Sysfs(), c.Mode)); len(m) > 0 {
 			t.Errorf("%s: %v", c.Path, m)
@@ -107,8 +109,8 @@ func TestMismatchesNameEachDifference(t *testing.T) {
 		{"a wrong alignment is named", ok, emulate.Result{Size: 100, Alignment: 8192}, []string{"alignment: want 4096, got 8192"}},
 		{"a failing source is named", ok, emulate.Result{FromFD: pmem2.ErrInvalidFileType}, []string{"from_fd: want 0, got PMEM2_E_INVALID_FILE_TYPE"}},
 		{"an unexpected open failure is named", ok, emulate.Result{OpenErrno: syscall.EACCES}, []string{"open: want success, got EACCES"}},
-		{"an open that should fail but succeeds is named", emulate.Outcome{OpenErrno: "ENXIO"}, emulate.Result{}, []string{"open: want ENXIO, got success"}},
-		{"a wrong open errno is named", emulate.Outcome{OpenErrno: "ENXIO"}, emulate.Result{OpenErrno: syscall.EACCES}, []string{"open: want ENXIO, got EACCES"}},
+		{"an open that should fail but succeeds is named", emulate.Outcome{OpenErrno: syscall.ENXIO}, emulate.Result{}, []string{"open: want ENXIO, got success"}},
+		{"a wrong open errno is named", emulate.Outcome{OpenErrno: syscall.ENXIO}, emulate.Result{OpenErrno: syscall.EACCES}, []string{"open: want ENXIO, got EACCES"}},
 		{"codes are compared", emulate.Outcome{SizeRC: new(pmem2.ErrInvalidSizeFormat)}, emulate.Result{SizeRC: -34}, []string{"size_rc: want PMEM2_E_INVALID_SIZE_FORMAT, got -ERANGE"}},
 		{"an empty outcome only wants the open", emulate.Outcome{}, emulate.Result{FromFD: -5}, nil},
 		{"a value wants a source even when from_fd is not given", emulate.Outcome{Size: new(uint64(100))}, emulate.Result{FromFD: pmem2.ErrInvalidFileType},
@@ -144,7 +146,7 @@ func TestLinesReadAsTheCheckTable(t *testing.T) {
 		line fmt.Stringer
 		want string
 	}{
-		{"an expected failing open is its errno", &emulate.Outcome{OpenErrno: "EACCES"}, "open EACCES"},
+		{"an expected failing open is its errno", &emulate.Outcome{OpenErrno: syscall.EACCES}, "open EACCES"},
 		{"an observed failing open is its errno", emulate.Result{OpenErrno: syscall.ENXIO}, "open ENXIO"},
 		{"an outcome with nothing but the open", &emulate.Outcome{}, "open ok"},
 		{"an expected source lists its values",

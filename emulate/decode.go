@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"sort"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -37,13 +38,19 @@ func Decode(r io.Reader) (*Spec, error) {
 
 // Parse is Decode for a spec in memory.
 func Parse(data []byte) (*Spec, error) {
-	root, err := parseJSON(data)
-	if err != nil {
-		return nil, SpecErrors{err}
+	d := &decoder{dec: json.NewDecoder(bytes.NewReader(data))}
+	d.dec.UseNumber()
+	s := &Spec{}
+	if tok, ok := d.next(""); ok {
+		d.value("", tok, reflect.ValueOf(s).Elem())
 	}
-	var p problems
-	s := decodeSpec(&p, root)
-	if len(p.list) > 0 {
+	if _, err := d.dec.Token(); d.syntax == nil && err != io.EOF {
+		d.syntax = &SpecError{Rule: "json-syntax", Msg: fmt.Sprintf("invalid JSON: data after the top-level value at byte %d", d.dec.InputOffset())}
+	}
+	if d.syntax != nil {
+		return nil, SpecErrors{d.syntax}
+	}
+	if p := d.p; len(p.list) > 0 {
 		// Report the rules the well-typed fields break too, except
 		// where a field that failed to decode would cause them.
 		var q problems
@@ -86,150 +93,267 @@ func LoadSpec(file string) (*Spec, error) {
 	return s, nil
 }
 
-// jval is a parsed JSON value that remembers object key order, so the
-// decoder can report unknown and duplicate keys where encoding/json would
-// silently drop or overwrite them.
-type jval struct {
-	kind byte // 'o' object, 'a' array, 's' string, 'n' number, 'b' bool, 'z' null
-	keys []string
-	vals []*jval
-	str  string // string text or number literal
-	b    bool
+// The decoder reads the JSON token by token into the Go types of the spec:
+// an object's keys are its struct's json tags (a key without omitempty is
+// required), so the struct is the schema and a new field needs no decoder
+// code. A value that does not fit is a problem at its location and is
+// skipped, so one pass reports every problem; a syntax error ends it.
+type decoder struct {
+	dec    *json.Decoder
+	p      problems
+	syntax *SpecError
 }
 
-func (v *jval) kindName() string {
-	switch v.kind {
-	case 'o':
-		return "an object"
-	case 'a':
-		return "an array"
-	case 's':
-		return "a string"
-	case 'n':
-		return "a number"
-	case 'b':
-		return "a boolean"
-	}
-	return "null"
+var (
+	codeType  = reflect.TypeFor[pmem2.Code]()
+	bytesType = reflect.TypeFor[[]byte]()
+)
+
+// field is one JSON key of a spec struct.
+type field struct {
+	name     string
+	index    int
+	required bool
 }
 
-func parseJSON(data []byte) (*jval, *SpecError) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := parseValue(dec, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, syntaxErr("", fmt.Errorf("data after the top-level value at byte %d", dec.InputOffset()))
-	}
-	return v, nil
-}
+var fieldCache sync.Map // reflect.Type → []field
 
-const maxDepth = 64
-
-func syntaxErr(loc string, err error) *SpecError {
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = errors.New("unexpected end of input")
+func fieldsOf(t reflect.Type) []field {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]field)
 	}
-	return &SpecError{Loc: loc, Rule: "json-syntax", Msg: "invalid JSON: " + err.Error()}
-}
-
-func parseValue(dec *json.Decoder, loc string, depth int) (*jval, *SpecError) {
-	if depth > maxDepth {
-		return nil, syntaxErr(loc, fmt.Errorf("nesting deeper than %d at byte %d", maxDepth, dec.InputOffset()))
-	}
-	off := dec.InputOffset()
-	tok, err := dec.Token()
-	if err == io.EOF {
-		return nil, syntaxErr(loc, fmt.Errorf("unexpected end of input at byte %d", off))
-	}
-	if err != nil {
-		return nil, syntaxErr(loc, err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			v := &jval{kind: 'o'}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, syntaxErr(loc, err)
-				}
-				k := kt.(string)
-				for _, seen := range v.keys {
-					if seen == k {
-						return nil, &SpecError{Loc: join(loc, k), Rule: "duplicate-key", Msg: fmt.Sprintf("key %q appears twice in one object", k)}
-					}
-				}
-				val, perr := parseValue(dec, join(loc, k), depth+1)
-				if perr != nil {
-					return nil, perr
-				}
-				v.keys = append(v.keys, k)
-				v.vals = append(v.vals, val)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, syntaxErr(loc, err)
-			}
-			return v, nil
-		case '[':
-			v := &jval{kind: 'a'}
-			for dec.More() {
-				val, perr := parseValue(dec, fmt.Sprintf("%s[%d]", loc, len(v.vals)), depth+1)
-				if perr != nil {
-					return nil, perr
-				}
-				v.vals = append(v.vals, val)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, syntaxErr(loc, err)
-			}
-			return v, nil
+	var out []field
+	for i := range t.NumField() {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" && t.Field(i).IsExported() {
+			out = append(out, field{name, i, opts != "omitempty"})
 		}
-		return nil, syntaxErr(loc, fmt.Errorf("unexpected %q at byte %d", t, off))
-	case string:
-		return &jval{kind: 's', str: t}, nil
-	case json.Number:
-		return &jval{kind: 'n', str: string(t)}, nil
-	case bool:
-		return &jval{kind: 'b', b: t}, nil
-	case nil:
-		return &jval{kind: 'z'}, nil
 	}
-	return nil, syntaxErr(loc, fmt.Errorf("unexpected token at byte %d", off))
+	fieldCache.Store(t, out)
+	return out
 }
 
-// field decoders: each reads one JSON value at loc into a Go field and
-// reports a "wrong-type" problem when the value does not fit.
+// next reads a token; after a syntax error, nothing.
+func (d *decoder) next(loc string) (json.Token, bool) {
+	if d.syntax != nil {
+		return nil, false
+	}
+	off := d.dec.InputOffset()
+	tok, err := d.dec.Token()
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("unexpected end of input at byte %d", off)
+	}
+	if err != nil {
+		d.syntax = &SpecError{Loc: loc, Rule: "json-syntax", Msg: "invalid JSON: " + err.Error()}
+		return nil, false
+	}
+	return tok, true
+}
 
-type fieldFunc func(p *problems, loc string, v *jval)
+// more reports whether the object or array being read has more elements.
+func (d *decoder) more() bool { return d.syntax == nil && d.dec.More() }
 
-func decodeObject(p *problems, loc string, v *jval, fields map[string]fieldFunc, required ...string) {
-	if v.kind != 'o' {
-		p.add(loc, "wrong-type", "want an object, got "+v.kindName())
+// skip reads the rest of the value tok starts.
+func (d *decoder) skip(tok json.Token) {
+	for depth, ok := 0, true; ok; tok, ok = d.next("") {
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return
+		}
+	}
+}
+
+func kindOf(tok json.Token) string {
+	switch tok.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	if tok == json.Delim('{') {
+		return "an object"
+	}
+	return "an array"
+}
+
+// value reads the value tok starts at loc into dst.
+func (d *decoder) value(loc string, tok json.Token, dst reflect.Value) {
+	t := dst.Type()
+	wrong := func(want string) {
+		d.p.add(loc, "wrong-type", "want "+want+", got "+kindOf(tok))
+		d.skip(tok)
+	}
+	s, isString := tok.(string)
+	num, isNumber := tok.(json.Number)
+	if tt, ok := textTypes[t]; ok {
+		if x, ok := tt.parse(s); !isString {
+			wrong("a string")
+		} else if ok {
+			dst.Set(reflect.ValueOf(x))
+		} else {
+			d.p.add(loc, tt.rule, fmt.Sprintf(tt.want, s))
+		}
 		return
 	}
-	for i, k := range v.keys {
-		f, ok := fields[k]
+	switch {
+	case t == codeType && isString:
+		if c, err := pmem2.ParseCode(s); err != nil {
+			d.p.add(loc, "unknown-code", fmt.Sprintf("%q is not a libpmem2 code (want a number, a PMEM2_E_* name, -EXXX or 0)", s))
+		} else {
+			dst.SetInt(int64(c))
+		}
+	case t == codeType && !isNumber:
+		wrong("a code (number or name)")
+	case t == bytesType:
+		b, err := base64.StdEncoding.DecodeString(s)
+		switch {
+		case !isString:
+			wrong("a base64 string")
+		case err != nil:
+			d.p.add(loc, "bad-base64", "not standard base64: "+err.Error())
+		default:
+			dst.SetBytes(b)
+		}
+	case t.Kind() == reflect.Pointer:
+		e := reflect.New(t.Elem())
+		before := len(d.p.list)
+		d.value(loc, tok, e.Elem())
+		// A struct is kept with its bad fields left out, so the rules of
+		// its good ones still apply.
+		if len(d.p.list) == before || t.Elem().Kind() == reflect.Struct {
+			dst.Set(e)
+		}
+	case t.Kind() == reflect.Struct:
+		if tok != json.Delim('{') {
+			wrong("an object")
+			return
+		}
+		d.object(loc, dst)
+	case t.Kind() == reflect.Slice:
+		if tok != json.Delim('[') {
+			wrong("an array")
+			return
+		}
+		for i := 0; d.more(); i++ {
+			at := fmt.Sprintf("%s[%d]", loc, i)
+			if tok, ok := d.next(at); ok {
+				dst.Set(reflect.Append(dst, reflect.New(t.Elem()).Elem()))
+				d.value(at, tok, dst.Index(i))
+			}
+		}
+		d.next(loc)
+	case t.Kind() == reflect.String:
+		if !isString {
+			wrong("a string")
+			return
+		}
+		dst.SetString(s)
+	case t.Kind() == reflect.Bool:
+		b, ok := tok.(bool)
 		if !ok {
-			p.add(join(loc, k), "unknown-field", fmt.Sprintf("unknown field %q (known: %s)", k, knownFields(fields)))
-			continue
+			wrong("true or false")
+			return
 		}
-		if v.vals[i].kind == 'z' {
-			p.add(join(loc, k), "wrong-type", "null is not allowed; leave the field out instead")
-			continue
+		dst.SetBool(b)
+	case t.Kind() == reflect.Float64:
+		f, err := num.Float64()
+		switch {
+		case !isNumber:
+			wrong("a number")
+		case err != nil:
+			d.p.add(loc, "out-of-range", string(num)+" is not a finite number")
+		default:
+			dst.SetFloat(f)
 		}
-		f(p, join(loc, k), v.vals[i])
+	case !isNumber:
+		wrong(map[bool]string{true: "an integer", false: "a non-negative integer"}[dst.CanInt() || t == codeType])
+	case dst.CanInt():
+		bits := t.Bits()
+		if t == codeType {
+			bits = 32
+		}
+		lo, hi := int64(-1)<<(bits-1), int64(uint64(1)<<(bits-1)-1)
+		n, err := strconv.ParseInt(string(num), 10, 64)
+		if err == nil && (n < lo || n > hi) {
+			err = strconv.ErrRange
+		}
+		if d.number(loc, num, err, "an integer", fmt.Sprintf("[%d, %d]", lo, hi)) {
+			dst.SetInt(n)
+		}
+	default:
+		hi := uint64(math.MaxUint64) >> (64 - t.Bits())
+		n, err := strconv.ParseUint(string(num), 10, 64)
+		if err == nil && n > hi {
+			err = strconv.ErrRange
+		}
+		if d.number(loc, num, err, "a non-negative integer", fmt.Sprintf("[0, %d]", hi)) {
+			dst.SetUint(n)
+		}
 	}
-	for _, r := range required {
-		found := false
-		for _, k := range v.keys {
-			found = found || k == r
+}
+
+// number reports a failure to parse num as a type error (a fraction or an
+// exponent) or a range error.
+func (d *decoder) number(loc string, num json.Number, err error, want, bounds string) bool {
+	switch {
+	case err == nil:
+		return true
+	case strings.ContainsAny(string(num), ".eE"):
+		d.p.add(loc, "wrong-type", "want "+want+", got "+string(num))
+	default:
+		d.p.add(loc, "out-of-range", string(num)+" is out of range "+bounds)
+	}
+	return false
+}
+
+// object reads the members of an object into dst, a struct.
+func (d *decoder) object(loc string, dst reflect.Value) {
+	fields := fieldsOf(dst.Type())
+	var seen []string
+	for d.more() {
+		key, ok := d.next(loc)
+		if !ok {
+			return
 		}
-		if !found {
-			p.add(join(loc, r), "missing-field", fmt.Sprintf("field %q is required", r))
+		k := key.(string)
+		at := join(loc, k)
+		tok, ok := d.next(at)
+		if !ok {
+			return
+		}
+		j := slices.IndexFunc(fields, func(f field) bool { return f.name == k })
+		switch {
+		case slices.Contains(seen, k):
+			d.p.add(at, "duplicate-key", fmt.Sprintf("key %q appears twice in one object", k))
+			d.skip(tok)
+		case j < 0:
+			names := make([]string, len(fields))
+			for n, f := range fields {
+				names[n] = f.name
+			}
+			slices.Sort(names)
+			d.p.add(at, "unknown-field", fmt.Sprintf("unknown field %q (known: %s)", k, strings.Join(names, ", ")))
+			d.skip(tok)
+		case tok == nil:
+			d.p.add(at, "wrong-type", "null is not allowed; leave the field out instead")
+		default:
+			d.value(at, tok, dst.Field(fields[j].index))
+		}
+		seen = append(seen, k)
+	}
+	d.next(loc)
+	for _, f := range fields {
+		if f.required && !slices.Contains(seen, f.name) {
+			d.p.add(join(loc, f.name), "missing-field", fmt.Sprintf("field %q is required", f.name))
 		}
 	}
 }
@@ -239,318 +363,4 @@ func join(loc, key string) string {
 		return key
 	}
 	return loc + "." + key
-}
-
-func knownFields(fields map[string]fieldFunc) string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
-
-func decodeArray(p *problems, loc string, v *jval, each func(loc string, v *jval)) {
-	if v.kind != 'a' {
-		p.add(loc, "wrong-type", "want an array, got "+v.kindName())
-		return
-	}
-	for i, e := range v.vals {
-		each(fmt.Sprintf("%s[%d]", loc, i), e)
-	}
-}
-
-func str(dst *string) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if v.kind != 's' {
-			p.add(loc, "wrong-type", "want a string, got "+v.kindName())
-			return
-		}
-		*dst = v.str
-	}
-}
-
-func strPtr(dst **string) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		var s string
-		str(&s)(p, loc, v)
-		if v.kind == 's' {
-			*dst = &s
-		}
-	}
-}
-
-func boolPtr(dst **bool) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if v.kind != 'b' {
-			p.add(loc, "wrong-type", "want true or false, got "+v.kindName())
-			return
-		}
-		*dst = new(v.b)
-	}
-}
-
-// integer reads a JSON integer within [lo, hi]; fractions and exponents are
-// type errors, out-of-range values range errors.
-func integer(p *problems, loc string, v *jval, lo, hi int64) (int64, bool) {
-	if v.kind != 'n' {
-		p.add(loc, "wrong-type", "want an integer, got "+v.kindName())
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v.str, 10, 64)
-	if err != nil {
-		if strings.ContainsAny(v.str, ".eE") {
-			p.add(loc, "wrong-type", "want an integer, got "+v.str)
-		} else {
-			p.add(loc, "out-of-range", fmt.Sprintf("%s is out of range [%d, %d]", v.str, lo, hi))
-		}
-		return 0, false
-	}
-	if n < lo || n > hi {
-		p.add(loc, "out-of-range", fmt.Sprintf("%d is out of range [%d, %d]", n, lo, hi))
-		return 0, false
-	}
-	return n, true
-}
-
-func uint64Field(dst *uint64) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if v.kind != 'n' {
-			p.add(loc, "wrong-type", "want a non-negative integer, got "+v.kindName())
-			return
-		}
-		n, err := strconv.ParseUint(v.str, 10, 64)
-		if err != nil {
-			if strings.ContainsAny(v.str, ".eE") {
-				p.add(loc, "wrong-type", "want a non-negative integer, got "+v.str)
-			} else {
-				p.add(loc, "out-of-range", fmt.Sprintf("%s is out of range [0, %d]", v.str, uint64(math.MaxUint64)))
-			}
-			return
-		}
-		*dst = n
-	}
-}
-
-func uint64Ptr(dst **uint64) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		var n uint64
-		before := len(p.list)
-		uint64Field(&n)(p, loc, v)
-		if len(p.list) == before {
-			*dst = &n
-		}
-	}
-}
-
-func uint32Field(dst *uint32) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if n, ok := integer(p, loc, v, 0, math.MaxUint32); ok {
-			*dst = uint32(n)
-		}
-	}
-}
-
-func intField(dst *int, lo, hi int64) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if n, ok := integer(p, loc, v, lo, hi); ok {
-			*dst = int(n)
-		}
-	}
-}
-
-func intPtr(dst **int, lo, hi int64) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if n, ok := integer(p, loc, v, lo, hi); ok {
-			*dst = new(int(n))
-		}
-	}
-}
-
-func int64Field(dst *int64, lo, hi int64) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if n, ok := integer(p, loc, v, lo, hi); ok {
-			*dst = n
-		}
-	}
-}
-
-func float64Field(dst *float64) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if v.kind != 'n' {
-			p.add(loc, "wrong-type", "want a number, got "+v.kindName())
-			return
-		}
-		f, err := strconv.ParseFloat(v.str, 64)
-		if err != nil {
-			p.add(loc, "out-of-range", v.str+" is not a finite number")
-			return
-		}
-		*dst = f
-	}
-}
-
-func base64Field(dst *[]byte) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		if v.kind != 's' {
-			p.add(loc, "wrong-type", "want a base64 string, got "+v.kindName())
-			return
-		}
-		b, err := base64.StdEncoding.DecodeString(v.str)
-		if err != nil {
-			p.add(loc, "bad-base64", "not standard base64: "+err.Error())
-			return
-		}
-		*dst = b
-	}
-}
-
-// codeField reads a libpmem2 code written as a number or as pmem2.Code.Name
-// writes it.
-func codeField(dst **pmem2.Code) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		switch v.kind {
-		case 'n':
-			if n, ok := integer(p, loc, v, math.MinInt32, math.MaxInt32); ok {
-				*dst = new(pmem2.Code(n))
-			}
-		case 's':
-			c, err := pmem2.ParseCode(v.str)
-			if err != nil {
-				p.add(loc, "unknown-code", fmt.Sprintf("%q is not a libpmem2 code (want a number, a PMEM2_E_* name, -EXXX or 0)", v.str))
-				return
-			}
-			*dst = new(c)
-		default:
-			p.add(loc, "wrong-type", "want a code (number or name), got "+v.kindName())
-		}
-	}
-}
-
-const maxInt = int64(math.MaxInt)
-
-func decodeSpec(p *problems, v *jval) *Spec {
-	s := &Spec{}
-	decodeObject(p, "", v, map[string]fieldFunc{
-		"dax_subsystem": str(&s.DAXSubsystem),
-		"dax_devices": func(p *problems, loc string, v *jval) {
-			decodeArray(p, loc, v, func(loc string, v *jval) {
-				s.DAXDevices = append(s.DAXDevices, decodeDAX(p, loc, v))
-			})
-		},
-		"pmem_devices": func(p *problems, loc string, v *jval) {
-			decodeArray(p, loc, v, func(loc string, v *jval) {
-				s.PmemDevices = append(s.PmemDevices, decodePmem(p, loc, v))
-			})
-		},
-		"nodes": func(p *problems, loc string, v *jval) {
-			decodeArray(p, loc, v, func(loc string, v *jval) {
-				s.Nodes = append(s.Nodes, decodeNode(p, loc, v))
-			})
-		},
-		"faults": func(p *problems, loc string, v *jval) {
-			decodeArray(p, loc, v, func(loc string, v *jval) {
-				s.Faults = append(s.Faults, decodeFault(p, loc, v))
-			})
-		},
-	})
-	return s
-}
-
-func decodeDAX(p *problems, loc string, v *jval) DAXDevice {
-	var d DAXDevice
-	decodeObject(p, loc, v, map[string]fieldFunc{
-		"name":        str(&d.Name),
-		"major":       uint32Field(&d.Major),
-		"minor":       uint32Field(&d.Minor),
-		"size":        uint64Field(&d.Size),
-		"align":       uint64Field(&d.Align),
-		"numa_node":   intField(&d.NUMANode, math.MinInt32, math.MaxInt32),
-		"target_node": intPtr(&d.TargetNode, math.MinInt32, math.MaxInt32),
-		"size_raw":    strPtr(&d.SizeRaw),
-		"align_raw":   strPtr(&d.AlignRaw),
-		"nd_bus":      boolPtr(&d.NDBus),
-		"dax_region":  boolPtr(&d.DAXRegion),
-		"subsystem":   str(&d.Subsystem),
-		"expect":      expectField(&d.Expect),
-	}, "name")
-	return d
-}
-
-func decodePmem(p *problems, loc string, v *jval) PmemDevice {
-	var d PmemDevice
-	decodeObject(p, loc, v, map[string]fieldFunc{
-		"name":      str(&d.Name),
-		"major":     uint32Field(&d.Major),
-		"minor":     uint32Field(&d.Minor),
-		"size":      uint64Field(&d.Size),
-		"numa_node": intField(&d.NUMANode, math.MinInt32, math.MaxInt32),
-		"expect":    expectField(&d.Expect),
-	}, "name")
-	return d
-}
-
-func decodeNode(p *problems, loc string, v *jval) Node {
-	var n Node
-	decodeObject(p, loc, v, map[string]fieldFunc{
-		"path":           str(&n.Path),
-		"type":           str(&n.Type),
-		"mode":           str(&n.Mode),
-		"uid":            uint32Field(&n.UID),
-		"gid":            uint32Field(&n.GID),
-		"content":        str(&n.Content),
-		"content_base64": base64Field(&n.ContentBase64),
-		"size":           int64Field(&n.Size, 0, math.MaxInt64),
-		"major":          uint32Field(&n.Major),
-		"minor":          uint32Field(&n.Minor),
-		"subsystem":      str(&n.Subsystem),
-		"target":         str(&n.Target),
-		"expect":         expectField(&n.Expect),
-	}, "path", "type")
-	return n
-}
-
-func decodeFault(p *problems, loc string, v *jval) Fault {
-	var f Fault
-	decodeObject(p, loc, v, map[string]fieldFunc{
-		"path":        str(&f.Path),
-		"op":          str(&f.Op),
-		"errno":       str(&f.Errno),
-		"after":       intField(&f.After, 0, maxInt),
-		"times":       intField(&f.Times, 0, maxInt),
-		"delay":       str(&f.Delay),
-		"probability": float64Field(&f.Probability),
-		"seed":        int64Field(&f.Seed, math.MinInt64, math.MaxInt64),
-		"short":       intField(&f.Short, 0, maxInt),
-	}, "path", "op")
-	return f
-}
-
-func expectField(dst **Expect) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		e := &Expect{}
-		decodeObject(p, loc, v, map[string]fieldFunc{
-			"r":    outcomeField(&e.R),
-			"w":    outcomeField(&e.W),
-			"rw":   outcomeField(&e.RW),
-			"path": outcomeField(&e.Path),
-			"all":  outcomeField(&e.All),
-		})
-		*dst = e
-	}
-}
-
-func outcomeField(dst **Outcome) fieldFunc {
-	return func(p *problems, loc string, v *jval) {
-		o := &Outcome{}
-		decodeObject(p, loc, v, map[string]fieldFunc{
-			"open_errno":   str(&o.OpenErrno),
-			"from_fd":      codeField(&o.FromFD),
-			"size":         uint64Ptr(&o.Size),
-			"size_rc":      codeField(&o.SizeRC),
-			"alignment":    uint64Ptr(&o.Alignment),
-			"alignment_rc": codeField(&o.AlignmentRC),
-		})
-		*dst = o
-	}
 }

@@ -10,35 +10,56 @@
 // pmem block devices and virtual char devices; <root>/dev holds the device
 // nodes (dev/dax0.0 is a char device with the declared major:minor); any
 // other declared path lies below <root>. Give pmem2 the sysfs root with
-// pmem2.WithSysfsRoot(f.Sysfs()), or run a program that hard-codes /sys
-// and /dev with Fixture.Command, which binds <root>/sys over /sys and the
-// nodes into a private /dev (package nsrun).
+// pmem2.SourceFromFD(fd, f.PmemOptions()...), or run a program that
+// hard-codes /sys and /dev with Fixture.Command, which binds <root>/sys
+// over /sys and the nodes into a private /dev (package nsrun).
 //
 // # Specs
 //
-// A Spec is data: a Go literal or JSON (Decode, LoadSpec). Decoding is
-// strict — unknown fields, duplicate keys, wrong types and every broken
-// rule (Spec.Validate) are errors that name the JSON location and the rule
+// A Spec is data: a Go literal or JSON (Decode, LoadSpec), one schema read
+// from the struct tags. Decoding is strict — unknown fields, duplicate
+// keys, nulls, wrong types and trailing data are errors, and so is every
+// broken rule (Spec.Validate), each naming the JSON location and the rule
 // ("nodes[3].path: \"a/../b\": a path must not contain \"..\" components
-// (rule path-dot-dot)"). Nothing is mounted for an invalid spec. Each node
-// and device may carry an expectation of what pmem2 returns for it in each
-// open mode (Expect); Spec.Checks lists them for `pmem2emu check`. Default
-// is the built-in fixture covering every documented error and behaviour.
+// (rule path-dot-dot)"); a Go literal is held to the same rules. Nothing is
+// mounted for an invalid spec. Each node and device may carry an
+// expectation of what pmem2 returns for it in each open mode (Expect);
+// Spec.Checks lists them for `pmem2emu check`. Default is the built-in
+// fixture covering every documented error and behaviour.
 //
 // Nodes declared under sys/ and dev/ are applied after the generated tree:
 // they add files or replace generated ones (a non-directory replacing a
 // generated directory drops everything generated below it), which is how
 // broken sysfs trees are built. A replaced file keeps its path, so a fault
-// rule or an expectation can name it.
+// rule or an expectation can name it. Devices declared without a minor are
+// numbered in declaration order (Fixture.DevNum tells the numbers).
+//
+// # Fixtures
+//
+// Mount serves a spec on a directory until Close; in tests emutest.Start
+// mounts under t.TempDir() and closes in t.Cleanup. A Fixture's paths are
+// relative to its root or absolute below it, and symlinks among their
+// parents are followed inside the fixture, so the paths pmem2 names
+// (sys/dev/char/252:0/size, pmem2.Error.Path) work as they are; Fixture.DAX
+// gives a device's node and the files pmem2 reads. Runtime changes
+// (WriteFile, SetNode, SetTarget, Remove, AddFault, SetFaults) are held to
+// the spec's rules: WriteFile writes files and never replaces a directory
+// or a device, an exact fault path must name a node, and after Close every
+// change and Command fails with ErrClosed. Fixture.Calls counts the calls
+// that reached the server.
+//
+// Options are values made by WithDeviceMode, WithFusefsOptions and
+// WithBusyReport, as pmem2's are; each sets only its own part, so they
+// combine in any order.
 //
 // # Caching and runtime changes
 //
 // fusefs lets the kernel cache entries, attributes and symlink targets, so
 // a warm lookup never reaches the server; a node with a fault rule is never
-// served from the cache, and runtime changes (Fixture.WriteFile, SetNode,
-// SetTarget, Remove, AddFault …) invalidate the kernel's caches, so the
-// very next system call sees them. Attribute files report their true size
-// (real sysfs says 4096), so tools reading them once get exactly the bytes.
+// served from the cache, and runtime changes invalidate the kernel's
+// caches, so the very next system call sees them. Attribute files report
+// their true size (real sysfs says 4096), so tools reading them once get
+// exactly the bytes.
 //
 // # Safety
 //
@@ -52,5 +73,6 @@
 // Spec problems are SpecErrors (one *SpecError per broken rule, each with
 // Loc, Rule and Msg) matching ErrInvalidSpec. Mount errors wrap fusefs's
 // (errors.Is(err, fusefs.ErrNoFuse) when FUSE is unavailable) and name the
-// mount point. Start turns either into a test failure with the remedy.
+// mount point; emutest.Start turns either into a test failure with the
+// remedy.
 package emulate

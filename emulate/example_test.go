@@ -1,19 +1,23 @@
 package emulate_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"log"
 	"os"
-	"testing"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
-// Test code against an emulated Device DAX: mount a one-device fixture,
-// open its node, hand pmem2 the fake sysfs.
+// Outside a test (in tests, emutest.Start does this and closes in
+// Cleanup): mount a one-device fixture, open its node, hand pmem2 the fake
+// sysfs.
 func Example() {
 	dir, _ := os.MkdirTemp("", "pmem2emu-example")
 	defer os.RemoveAll(dir)
@@ -28,30 +32,23 @@ func Example() {
 
 	fd, _ := unix.Open(f.Path("dev/dax0.0"), unix.O_PATH|unix.O_CLOEXEC, 0)
 	defer unix.Close(fd)
-	src, _ := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
+	src, _ := pmem2.SourceFromFD(fd, f.PmemOptions()...)
 	size, _ := src.Size()
 	align, _ := src.Alignment()
 	fmt.Println(src.Type(), size, align)
 	// Output: devdax 1073741824 2097152
 }
 
-// In a test, Start mounts under t.TempDir() and unmounts in t.Cleanup.
-func ExampleStart() {
-	testMyCode := func(t *testing.T) {
-		f := emulate.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Size: 1 << 30}}})
-		fd, err := unix.Open(f.Path("dev/dax0.0"), unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
-		src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Delete()
-		// … the code under test uses src …
+// A spec in Go uses Go types where its JSON uses names: fusefs node types
+// and ops, syscall errnos, fs.FileMode modes, time.Duration delays.
+func ExampleSpec_MarshalJSON() {
+	s := &emulate.Spec{
+		Nodes:  []emulate.Node{{Path: "data/f", Type: fusefs.TypeFile, Mode: 0o600, Content: "x"}},
+		Faults: []emulate.Fault{{Path: "data/f", Op: fusefs.OpRead, Errno: syscall.EIO, Delay: 10 * time.Millisecond}},
 	}
-	_ = testMyCode
+	text, _ := json.Marshal(s)
+	fmt.Println(string(text))
+	// Output: {"nodes":[{"path":"data/f","type":"file","mode":"0600","content":"x"}],"faults":[{"path":"data/f","op":"read","errno":"EIO","delay":"10ms"}]}
 }
 
 // The built-in fixture as JSON: the starting point of one's own spec.

@@ -1,55 +1,93 @@
 package emulate
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
 	"io/fs"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
-	"testing"
-	"time"
+	"sync/atomic"
 
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
 // Fixture is a mounted spec: <Root>/sys is the fake sysfs, <Root>/dev the
 // device nodes, every other declared path lies below Root. Its methods are
-// safe for concurrent use; Close is idempotent.
+// safe for concurrent use; Close is idempotent. Methods taking a path
+// accept it relative to the root or absolute below it (as pmem2.Error.Path
+// names a file) and follow the fixture's symlinks among its parents.
 type Fixture struct {
 	root string
 	spec *Spec
 	srv  *fusefs.Server
 
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Option adjusts how a fixture is mounted.
-type Option func(*fusefs.Options)
+// ErrClosed is matched (errors.Is) by every change and Command asked of a
+// fixture after Close. It is fusefs.ErrClosed.
+var ErrClosed = fusefs.ErrClosed
+
+// Option adjusts how Mount mounts a fixture. Like pmem2.Option it is a
+// plain value made by a With function. Each sets only its own part, so
+// options combine in any order; of two of one kind the later wins.
+type Option struct {
+	fusefs     *fusefs.Options
+	deviceMode bool
+	busy       func(root string)
+}
 
 // WithDeviceMode mounts without nodev so device nodes open the devices
 // they name. fusefs allows it only for root and only when every device
 // node is a harmless memory device (1:3, 1:5, 1:7, 1:8, 1:9): declare the
 // Device DAX with major 1, minor 5 to have it backed by /dev/zero.
-func WithDeviceMode() Option { return func(o *fusefs.Options) { o.DeviceMode = true } }
+func WithDeviceMode() Option { return Option{deviceMode: true} }
 
-// WithFusefsOptions starts from o instead of fusefs's defaults (caching
-// timeouts, AllowOther, Debug …). The spec's faults are appended to
-// o.Faults; later options still apply.
-func WithFusefsOptions(o fusefs.Options) Option {
-	return func(dst *fusefs.Options) {
-		faults := append([]fusefs.Fault(nil), o.Faults...)
-		*dst = o
-		dst.Faults = faults
+// WithFusefsOptions mounts with o (caching timeouts, AllowOther, Force,
+// Debug …) instead of fusefs's defaults. The spec's faults are added to
+// o.Faults; WithDeviceMode and WithBusyReport apply on top of o.
+func WithFusefsOptions(o fusefs.Options) Option { return Option{fusefs: &o} }
+
+// WithBusyReport has Close call report with the mount point when it finds
+// the mount busy (see fusefs.Options.OnBusy): emutest logs it.
+func WithBusyReport(report func(root string)) Option { return Option{busy: report} }
+
+func mountOptions(opts []Option) fusefs.Options {
+	var o fusefs.Options
+	var deviceMode bool
+	var busy func(string)
+	for _, opt := range opts {
+		if opt.fusefs != nil {
+			o = *opt.fusefs
+			o.Faults = slices.Clone(o.Faults)
+		}
+		deviceMode = deviceMode || opt.deviceMode
+		if opt.busy != nil {
+			busy = opt.busy
+		}
 	}
+	o.DeviceMode = o.DeviceMode || deviceMode
+	if busy != nil {
+		o.OnBusy = busy
+	}
+	o.FsName = cmp.Or(o.FsName, "pmem2emu")
+	return o
 }
 
 // Mount validates spec (nil means Default()), generates its tree and serves
-// it on dir, an empty directory. Nothing is mounted when the spec is
-// invalid (the error matches ErrInvalidSpec) or FUSE is unavailable (the
-// error matches fusefs.ErrNoFuse).
+// it on dir, an empty directory, until Close. Nothing is mounted when the
+// spec is invalid (the error matches ErrInvalidSpec) or FUSE is
+// unavailable (the error matches fusefs.ErrNoFuse). In a test use
+// emutest.Start, which closes the fixture in Cleanup: a fixture left
+// mounted on t.TempDir() fails the test's cleanup ("unlinkat …: operation
+// not permitted").
 func Mount(dir string, spec *Spec, opts ...Option) (*Fixture, error) {
 	if spec == nil {
 		spec = Default()
@@ -58,19 +96,13 @@ func Mount(dir string, spec *Spec, opts ...Option) (*Fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o fusefs.Options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	for i, f := range spec.Faults {
-		ff, err := f.fusefs()
-		if err != nil {
-			return nil, fmt.Errorf("emulate: faults[%d]: %w", i, err)
+	o := mountOptions(opts)
+	for _, f := range spec.Faults {
+		ff := fusefs.Fault(f)
+		if !isGlob(f.Path) {
+			ff.Path, _ = faultTarget(f.Path, treeLookup(tree))
 		}
 		o.Faults = append(o.Faults, ff)
-	}
-	if o.FsName == "" {
-		o.FsName = "pmem2emu"
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -83,36 +115,6 @@ func Mount(dir string, spec *Spec, opts ...Option) (*Fixture, error) {
 	return &Fixture{root: abs, spec: spec, srv: srv}, nil
 }
 
-// Start mounts spec (nil means Default()) under t.TempDir() and unmounts it
-// in t.Cleanup. It fails the test at once, with the reason and the remedy,
-// when the spec is invalid or FUSE is unavailable: a test that needs the
-// fixture never silently skips.
-func Start(t testing.TB, spec *Spec, opts ...Option) *Fixture {
-	t.Helper()
-	dir := t.TempDir()
-	f, err := Mount(dir, spec, opts...)
-	if err != nil {
-		t.Fatal(startFailure(err))
-	}
-	t.Cleanup(func() {
-		if err := f.Close(); err != nil {
-			t.Errorf("emulate: unmounting the fixture: %v", err)
-		}
-	})
-	return f
-}
-
-// startFailure is Start's message for a failed mount: the error, and for
-// a machine without FUSE what to do about it.
-func startFailure(err error) string {
-	if errors.Is(err, fusefs.ErrNoFuse) {
-		return fmt.Sprintf("emulate.Start: FUSE is unavailable: %v\n"+
-			"\tThe fixture needs /dev/fuse (modprobe fuse; in a container run with --device /dev/fuse --cap-add SYS_ADMIN)\n"+
-			"\tand, when not root, fusermount3: apt-get install -y fuse3", err)
-	}
-	return "emulate.Start: " + err.Error()
-}
-
 // Root is the mount point.
 func (f *Fixture) Root() string { return f.root }
 
@@ -123,9 +125,14 @@ func (f *Fixture) Sysfs() string { return f.root + "/sys" }
 // Dev is the directory of device nodes, Root()+"/dev".
 func (f *Fixture) Dev() string { return f.root + "/dev" }
 
-// Path is the absolute path of rel, a path relative to the mount root
-// ("dev/dax0.0", "data/file").
-func (f *Fixture) Path(rel string) string { return filepath.Join(f.root, filepath.FromSlash(rel)) }
+// Path is the absolute path of p, a path relative to the mount root
+// ("dev/dax0.0", "data/file"); an absolute p is returned as it is.
+func (f *Fixture) Path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(f.root, filepath.FromSlash(p))
+}
 
 // Spec is the spec the fixture serves (as mounted: later runtime changes
 // are not written back). Do not modify it.
@@ -135,20 +142,34 @@ func (f *Fixture) Spec() *Spec { return f.spec }
 // counters, raw nodes).
 func (f *Fixture) Server() *fusefs.Server { return f.srv }
 
-// AddFault adds a fault rule at runtime.
+// PmemOptions are the pmem2 options that read the fixture's sysfs:
+// pmem2.SourceFromFD(fd, f.PmemOptions()...).
+func (f *Fixture) PmemOptions() []pmem2.Option { return []pmem2.Option{pmem2.WithSysfsRoot(f.Sysfs())} }
+
+// Calls is how many op calls on the node at p reached the server (see
+// fusefs.Server.Calls); 0 for a path that names nothing.
+func (f *Fixture) Calls(p string, op fusefs.Op) uint64 {
+	rel, err := f.rel(p, false)
+	if err != nil {
+		return 0
+	}
+	return f.srv.Calls(rel, op)
+}
+
+// AddFault adds a fault rule at runtime, validated as in a spec.
 func (f *Fixture) AddFault(rule Fault) error {
-	ff, err := f.checkedFault(rule)
+	ff, err := f.fault("fault", rule)
 	if err != nil {
 		return err
 	}
 	return f.srv.AddFault(ff)
 }
 
-// SetFaults replaces every fault rule.
+// SetFaults replaces every fault rule; an invalid one changes nothing.
 func (f *Fixture) SetFaults(rules []Fault) error {
 	out := make([]fusefs.Fault, 0, len(rules))
-	for _, r := range rules {
-		ff, err := f.checkedFault(r)
+	for i, r := range rules {
+		ff, err := f.fault(fmt.Sprintf("faults[%d]", i), r)
 		if err != nil {
 			return err
 		}
@@ -160,51 +181,85 @@ func (f *Fixture) SetFaults(rules []Fault) error {
 // ClearFaults removes every fault rule.
 func (f *Fixture) ClearFaults() { f.srv.ClearFaults() }
 
-func (f *Fixture) checkedFault(rule Fault) (fusefs.Fault, error) {
-	var p problems
-	checkFault(&p, "fault", &rule)
-	if err := p.err(); err != nil {
+// fault checks rule as a spec's rule at loc, against the tree served now.
+func (f *Fixture) fault(loc string, rule Fault) (fusefs.Fault, error) {
+	if err := f.changeErr("fault"); err != nil {
 		return fusefs.Fault{}, err
 	}
-	return rule.fusefs()
+	var p problems
+	checkFault(&p, loc, &rule)
+	ff := fusefs.Fault(rule)
+	if len(p.list) == 0 && !isGlob(rule.Path) {
+		var err error
+		if ff.Path, err = faultTarget(rule.Path, f.srv.Node); err != nil {
+			p.add(loc+".path", "fault-path-missing", err.Error())
+		}
+	}
+	return ff, p.err()
 }
 
-// WriteFile sets the content of the file at rel (relative to the root),
-// creating it (mode 0644) when it does not exist; the next read sees it.
-func (f *Fixture) WriteFile(rel string, data []byte) error {
-	if n, ok := f.srv.Node(rel); ok && n.Type == fusefs.TypeFile {
+// WriteFile sets the content of the file at p, creating it (mode 0644)
+// when nothing is there; a symlink at p is followed. Anything but a file
+// at p is an error (SetNode replaces nodes).
+func (f *Fixture) WriteFile(p string, data []byte) error {
+	rel, err := f.change("writefile", p, true)
+	if err != nil {
+		return err
+	}
+	if _, ok := f.srv.Node(rel); ok {
 		return f.srv.SetData(rel, data)
 	}
-	return f.srv.Set(rel, &fusefs.Node{Type: fusefs.TypeFile, Mode: modeRW, Data: append([]byte(nil), data...)})
+	return f.srv.Set(rel, &fusefs.Node{Type: fusefs.TypeFile, Mode: modeRW, Data: slices.Clone(data)})
 }
 
-// SetNode adds or replaces a node at runtime, declared as in a spec.
+// SetNode adds or replaces a node at runtime, declared and validated as
+// in a spec.
 func (f *Fixture) SetNode(n Node) error {
 	var p problems
 	(&Spec{Nodes: []Node{n}}).checkNodes(&p)
 	if err := p.err(); err != nil {
 		return err
 	}
-	return f.srv.Set(n.Path, n.fusefsNode())
+	rel, err := f.change("setnode", n.Path, false)
+	if err != nil {
+		return err
+	}
+	return f.srv.Set(rel, n.fusefsNode())
 }
 
-// SetTarget changes the target of the symlink at rel.
-func (f *Fixture) SetTarget(rel, target string) error { return f.srv.SetTarget(rel, target) }
+// SetTarget changes the target of the symlink at p.
+func (f *Fixture) SetTarget(p, target string) error {
+	rel, err := f.change("settarget", p, false)
+	if err != nil {
+		return err
+	}
+	return f.srv.SetTarget(rel, target)
+}
 
-// Remove removes the node at rel (and, for a directory, everything below).
-func (f *Fixture) Remove(rel string) error { return f.srv.Remove(rel) }
+// Remove removes the node at p (and, for a directory, everything below).
+func (f *Fixture) Remove(p string) error {
+	rel, err := f.change("remove", p, false)
+	if err != nil {
+		return err
+	}
+	return f.srv.Remove(rel)
+}
 
 // Command prepares name to run in a private mount namespace where the
 // fixture's sys is /sys and its dev entries appear in /dev (see package
 // nsrun): unmodified programs that hard-code /sys and /dev, like daxctl or
 // a C program linked with libpmem2, see the emulated devices.
 func (f *Fixture) Command(name string, args ...string) (*exec.Cmd, error) {
+	if err := f.changeErr("command"); err != nil {
+		return nil, err
+	}
 	return nsrun.Command(nsrun.Config{Sys: f.Sysfs(), Dev: f.Dev()}, name, args...)
 }
 
 // Close unmounts the fixture and waits for its server; later calls return
 // the first result.
 func (f *Fixture) Close() error {
+	f.closed.Store(true)
 	f.closeOnce.Do(func() {
 		if err := f.srv.Close(); err != nil {
 			f.closeErr = &fs.PathError{Op: "unmount", Path: f.root, Err: err}
@@ -213,27 +268,40 @@ func (f *Fixture) Close() error {
 	return f.closeErr
 }
 
-// fusefs converts a validated spec fault.
-func (f Fault) fusefs() (fusefs.Fault, error) {
-	op, err := fusefs.ParseOp(f.Op)
+func (f *Fixture) changeErr(op string) error {
+	if f.closed.Load() {
+		return &fs.PathError{Op: op, Path: f.root, Err: ErrClosed}
+	}
+	return nil
+}
+
+// change is rel for a change: an error after Close.
+func (f *Fixture) change(op, p string, follow bool) (string, error) {
+	if err := f.changeErr(op); err != nil {
+		return "", err
+	}
+	rel, err := f.rel(p, follow)
 	if err != nil {
-		return fusefs.Fault{}, err
+		return "", &fs.PathError{Op: op, Path: p, Err: err}
 	}
-	out := fusefs.Fault{Path: f.Path, Op: op, Short: f.Short, After: f.After, Times: f.Times,
-		Probability: f.Probability, Seed: f.Seed}
-	if f.Errno != "" {
-		e, ok := parseErrno(f.Errno)
-		if !ok {
-			return fusefs.Fault{}, fmt.Errorf("unknown errno %q", f.Errno)
+	return rel, nil
+}
+
+// rel is the path in the tree of the node p names: p is relative to the
+// root or absolute below it; symlinks among its parents (and, with
+// follow, at p) are followed inside the fixture.
+func (f *Fixture) rel(p string, follow bool) (string, error) {
+	var pr problems
+	if filepath.IsAbs(p) {
+		r, err := filepath.Rel(f.root, p)
+		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+			pr.add("path", "path-absolute", quote(p)+": not below the fixture root "+f.root)
+			return "", pr.err()
 		}
-		out.Errno = e
+		p = filepath.ToSlash(r)
 	}
-	if f.Delay != "" {
-		d, err := time.ParseDuration(f.Delay)
-		if err != nil {
-			return fusefs.Fault{}, err
-		}
-		out.Delay = d
+	if !checkPath(&pr, "path", p, false) {
+		return "", pr.err()
 	}
-	return out, nil
+	return resolve(p, f.srv.Node, follow)
 }

@@ -2,7 +2,6 @@ package emulate_test
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,8 +14,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // healthy is a fixture of sound devices in both sysfs models, two to a
@@ -40,17 +42,13 @@ func healthy() *emulate.Spec {
 // Every expectation of the default fixture holds for pmem2 on real
 // descriptors of the mounted fixture.
 func TestDefaultFixtureMeetsItsExpectations(t *testing.T) {
-	f := emulate.Start(t, nil)
+	f := emutest.Start(t, nil)
 	checks := f.Spec().Checks()
-	if len(checks) < 100 {
-		t.Fatalf("only %d checks in the default fixture", len(checks))
-	}
+	require.GreaterOrEqual(t, len(checks), 100, "checks in the default fixture")
 	for _, c := range checks {
 		t.Run(fmt.Sprintf("%s %s", c.Path, c.Mode), func(t *testing.T) {
 			got := observe(f.Path(c.Path), f.Sysfs(), c.Mode)
-			if m := c.Expect.Mismatches(got); len(m) > 0 {
-				t.Errorf("%s (%s) in mode %s: want %s, got %s: %v", c.Path, c.Source, c.Mode, c.Expect.String(), got, m)
-			}
+			assert.Empty(t, c.Expect.Mismatches(got), "%s (%s) in mode %s: want %s, got %s", c.Path, c.Source, c.Mode, c.Expect.String(), got)
 		})
 	}
 }
@@ -58,28 +56,16 @@ func TestDefaultFixtureMeetsItsExpectations(t *testing.T) {
 // Each declared Device DAX is classified DevDAX by pmem2 with its declared
 // size and alignment, in both sysfs models.
 func TestEachDeviceDAXIsClassifiedWithItsDeclaredSizeAndAlignment(t *testing.T) {
-	f := emulate.Start(t, healthy())
+	f := emutest.Start(t, healthy())
 	for _, d := range f.Spec().DAXDevices {
 		t.Run(d.Name, func(t *testing.T) {
-			fd, err := unix.Open(f.Path("dev/"+d.Name), unix.O_PATH|unix.O_CLOEXEC, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer unix.Close(fd)
-			src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Delete()
-			if src.Type() != pmem2.FileTypeDevDAX {
-				t.Errorf("type %v, want devdax", src.Type())
-			}
-			if size, err := src.Size(); err != nil || size != d.Size {
-				t.Errorf("Size = %d, %v; want %d", size, err, d.Size)
-			}
-			if align, err := src.Alignment(); err != nil || align != d.Align {
-				t.Errorf("Alignment = %d, %v; want %d", align, err, d.Align)
-			}
+			src := f.Source("dev/"+d.Name, unix.O_PATH)
+			assert.Equal(t, pmem2.FileTypeDevDAX, src.Type())
+			size, err := src.Size()
+			require.NoError(t, err)
+			align, err := src.Alignment()
+			require.NoError(t, err)
+			assert.Equal(t, [2]uint64{d.Size, d.Align}, [2]uint64{size, align}, "size and alignment")
 		})
 	}
 }
@@ -87,60 +73,44 @@ func TestEachDeviceDAXIsClassifiedWithItsDeclaredSizeAndAlignment(t *testing.T) 
 // realpath of every Device DAX's subsystem, through the kernel and the
 // mount, ends in dax; the mem device's in mem.
 func TestEverySubsystemResolvesToDax(t *testing.T) {
-	f := emulate.Start(t, nil)
+	f := emutest.Start(t, nil)
 	for _, d := range f.Spec().DAXDevices {
-		p := f.Path(fmt.Sprintf("sys/dev/char/%d:%d/subsystem", d.Major, d.Minor))
-		real, err := filepath.EvalSymlinks(p)
-		switch d.Name {
-		case "dax6.0": // the default replaces its link on purpose
-			if err != nil || filepath.Base(real) != "mem" {
-				t.Errorf("%s: %s resolves to %q, %v; want …/mem", d.Name, p, real, err)
-			}
-			continue
+		real, err := filepath.EvalSymlinks(f.Path("sys/dev/char/" + f.DevNum(d.Name).String() + "/subsystem"))
+		require.NoError(t, err, d.Name)
+		want := "bus/dax"
+		switch {
+		case d.Name == "dax6.0": // the default replaces its link on purpose
+			want = "class/mem"
+		case d.Subsystem == "class":
+			want = "class/dax"
 		}
-		if err != nil || filepath.Base(real) != "dax" {
-			t.Errorf("%s: %s resolves to %q, %v; want …/dax", d.Name, p, real, err)
-		}
-		want := "bus"
-		if d.Subsystem == "class" {
-			want = "class"
-		}
-		if filepath.Base(filepath.Dir(real)) != want {
-			t.Errorf("%s: subsystem is %s, want %s/dax", d.Name, real, want)
-		}
+		assert.True(t, strings.HasSuffix(real, "/"+want), "%s: subsystem resolves to %s, want …/%s", d.Name, real, want)
 	}
 	real, err := filepath.EvalSymlinks(f.Path("sys/dev/char/1:5/subsystem"))
-	if err != nil || filepath.Base(real) != "mem" {
-		t.Errorf("1:5 subsystem resolves to %q, %v", real, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "mem", filepath.Base(real))
 }
 
 // A device node on the mount reports the declared type and rdev, and the
 // mount is nodev: opening it fails with EACCES while O_PATH works.
 func TestDeviceNodesHaveTheirRdevAndDoNotOpen(t *testing.T) {
-	f := emulate.Start(t, healthy())
+	f := emutest.Start(t, healthy())
 	var st unix.Stat_t
-	if err := unix.Stat(f.Path("dev/dax0.1"), &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != emulate.DefaultDAXMajor || unix.Minor(st.Rdev) != 1 {
-		t.Errorf("dev/dax0.1: mode %#o rdev %d:%d", st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev))
-	}
-	if err := unix.Stat(f.Path("dev/pmem1"), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK || unix.Major(st.Rdev) != 259 {
-		t.Errorf("dev/pmem1: %v mode %#o", err, st.Mode)
-	}
-	if _, err := unix.Open(f.Path("dev/dax0.0"), unix.O_RDWR, 0); !errors.Is(err, syscall.EACCES) {
-		t.Errorf("open O_RDWR on a nodev mount: %v, want EACCES", err)
-	}
-	if !mounted(t, f.Root(), "nodev") {
-		t.Errorf("%s is not mounted nodev", f.Root())
-	}
+	require.NoError(t, unix.Stat(f.Path("dev/dax0.1"), &st))
+	assert.Equal(t, uint32(unix.S_IFCHR), st.Mode&unix.S_IFMT)
+	assert.Equal(t, emulate.DevNum{Major: emulate.DefaultDAXMajor, Minor: 1}, emulate.DevNum{Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev)})
+	require.NoError(t, unix.Stat(f.Path("dev/pmem1"), &st))
+	assert.Equal(t, uint32(unix.S_IFBLK), st.Mode&unix.S_IFMT)
+	assert.Equal(t, f.DevNum("pmem1"), emulate.DevNum{Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev)})
+	_, err := unix.Open(f.Path("dev/dax0.0"), unix.O_RDWR, 0)
+	assert.ErrorIs(t, err, syscall.EACCES, "open O_RDWR on a nodev mount")
+	assert.True(t, mounted(t, f.Root(), "nodev"), "%s is not mounted nodev", f.Root())
 }
 
 // Runtime changes reach pmem2 at once: new content, a fault, a retargeted
 // link, a removed entry.
 func TestRuntimeChangesAreSeenByTheNextCall(t *testing.T) {
-	f := emulate.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Size: 1 << 30}))
+	f := emutest.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Size: 1 << 30}))
 	size := func() (uint64, int) {
 		r := observe(f.Path("dev/dax0.0"), f.Sysfs(), emulate.ModePath)
 		if r.FromFD != 0 {
@@ -148,138 +118,69 @@ func TestRuntimeChangesAreSeenByTheNextCall(t *testing.T) {
 		}
 		return r.Size, int(r.SizeRC)
 	}
-	if s, rc := size(); s != 1<<30 || rc != 0 {
-		t.Fatalf("size %d rc %d before any change", s, rc)
+	sizeIs := func(msg string, wantSize uint64, wantRC int) {
+		t.Helper()
+		s, rc := size()
+		assert.Equal(t, [2]uint64{wantSize, uint64(wantRC)}, [2]uint64{s, uint64(rc)}, "%s: size and rc", msg)
 	}
-	if err := f.WriteFile(dax00+"/size", []byte("4096\n")); err != nil {
-		t.Fatal(err)
-	}
-	if s, rc := size(); s != 4096 || rc != 0 {
-		t.Errorf("after WriteFile: size %d rc %d, want 4096", s, rc)
-	}
-	if err := f.AddFault(emulate.Fault{Path: "sys/**/dax0.0/size", Op: "read", Errno: "EIO"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, rc := size(); rc != -5 {
-		t.Errorf("with a read fault: rc %d, want -EIO", rc)
-	}
-	if err := f.SetFaults([]emulate.Fault{{Path: dax00 + "/size", Op: "open", Errno: "EACCES"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, rc := size(); rc != -13 {
-		t.Errorf("with an open fault: rc %d, want -EACCES", rc)
-	}
+	sizeIs("before any change", 1<<30, 0)
+	require.NoError(t, f.WriteFile(dax00+"/size", []byte("4096\n")))
+	sizeIs("after WriteFile", 4096, 0)
+	require.NoError(t, f.AddFault(emulate.Fault{Path: "sys/**/dax0.0/size", Op: fusefs.OpRead, Errno: syscall.EIO}))
+	sizeIs("with a read fault", 0, -5)
+	require.NoError(t, f.SetFaults([]emulate.Fault{{Path: dax00 + "/size", Op: fusefs.OpOpen, Errno: syscall.EACCES}}))
+	sizeIs("with an open fault", 0, -13)
 	f.ClearFaults()
-	if s, rc := size(); s != 4096 || rc != 0 {
-		t.Errorf("after ClearFaults: size %d rc %d", s, rc)
-	}
-	if err := f.SetTarget(dax00+"/subsystem", "../../../../../../../class/mem"); err != nil {
-		t.Fatal(err)
-	}
-	if _, rc := size(); rc != -2 {
-		t.Errorf("subsystem → a missing class/mem: from_fd %d, want -ENOENT", rc)
-	}
-	if err := f.SetTarget(dax00+"/subsystem", "../../../../../../../bus/nd"); err != nil {
-		t.Fatal(err)
-	}
-	if _, rc := size(); rc != int(pmem2.ErrInvalidFileType) {
-		t.Errorf("subsystem → bus/nd: from_fd %d, want INVALID_FILE_TYPE", rc)
-	}
-	if err := f.Remove("sys/dev/char/252:0"); err != nil {
-		t.Fatal(err)
-	}
-	if _, rc := size(); rc != -2 {
-		t.Errorf("without sys/dev/char/252:0: from_fd %d, want -ENOENT", rc)
-	}
-	if err := f.SetNode(emulate.Node{Path: "sys/dev/char/252:0", Type: "symlink", Target: "../../devices/platform/e820_pmem/ndbus0/region0/dax0.1/dax0.0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.SetTarget(dax00+"/subsystem", "../../../../../../../bus/dax"); err != nil {
-		t.Fatal(err)
-	}
-	if s, rc := size(); s != 4096 || rc != 0 {
-		t.Errorf("after restoring the links: size %d rc %d", s, rc)
-	}
-	if err := f.SetNode(emulate.Node{Path: "data/../x", Type: "file"}); !errors.Is(err, emulate.ErrInvalidSpec) {
-		t.Errorf("SetNode with a bad path: %v", err)
-	}
-	if err := f.AddFault(emulate.Fault{Path: "x", Op: "mmap", Errno: "EIO"}); !errors.Is(err, emulate.ErrInvalidSpec) {
-		t.Errorf("AddFault with a bad op: %v", err)
-	}
-	if err := f.WriteFile("data/new", []byte("hi")); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(f.Path("data/new")); err != nil || string(b) != "hi" {
-		t.Errorf("data/new: %q, %v", b, err)
-	}
+	sizeIs("after ClearFaults", 4096, 0)
+	require.NoError(t, f.SetTarget(dax00+"/subsystem", "../../../../../../../class/mem"))
+	sizeIs("subsystem → a missing class/mem", 0, -2)
+	require.NoError(t, f.SetTarget(dax00+"/subsystem", "../../../../../../../bus/nd"))
+	sizeIs("subsystem → bus/nd", 0, int(pmem2.ErrInvalidFileType))
+	require.NoError(t, f.Remove("sys/dev/char/252:0"))
+	sizeIs("without sys/dev/char/252:0", 0, -2)
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/dev/char/252:0", Type: fusefs.TypeSymlink, Target: "../../devices/platform/e820_pmem/ndbus0/region0/dax0.1/dax0.0"}))
+	require.NoError(t, f.SetTarget(dax00+"/subsystem", "../../../../../../../bus/dax"))
+	sizeIs("after restoring the links", 4096, 0)
+	assert.ErrorIs(t, f.SetNode(emulate.Node{Path: "data/../x", Type: fusefs.TypeFile}), emulate.ErrInvalidSpec, "SetNode with a bad path")
+	assert.ErrorIs(t, f.AddFault(emulate.Fault{Path: "x", Op: fusefs.Op(99), Errno: syscall.EIO}), emulate.ErrInvalidSpec, "AddFault with a bad op")
+	require.NoError(t, f.WriteFile("data/new", []byte("hi")))
+	b, err := os.ReadFile(f.Path("data/new"))
+	require.NoError(t, err)
+	assert.Equal(t, "hi", string(b))
 }
 
 // The spec's faults are active from the start; the fixture counts calls.
 func TestSpecFaultsApplyFromTheStart(t *testing.T) {
-	f := emulate.Start(t, &emulate.Spec{
-		Nodes:  []emulate.Node{{Path: "data/f", Type: "file", Content: "x"}},
-		Faults: []emulate.Fault{{Path: "data/f", Op: "read", Errno: "EIO", After: 1, Times: 1}},
+	f := emutest.Start(t, &emulate.Spec{
+		Nodes:  []emulate.Node{{Path: "data/f", Type: fusefs.TypeFile, Content: "x"}},
+		Faults: []emulate.Fault{{Path: "data/f", Op: fusefs.OpRead, Errno: syscall.EIO, After: 1, Times: 1}},
 	})
-	fd, err := unix.Open(f.Path("data/f"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
+	fd := f.Open("data/f", unix.O_RDONLY)
 	buf := make([]byte, 8)
 	for i, want := range []error{nil, syscall.EIO, nil} {
 		_, err := unix.Pread(fd, buf, 0)
-		if !errors.Is(err, want) && !(want == nil && err == nil) {
-			t.Errorf("read %d: %v, want %v", i, err, want)
-		}
+		assert.Equal(t, want, err, "read %d", i)
 	}
-	if n := f.Server().Calls("data/f", fusefs.OpRead); n < 3 {
-		t.Errorf("%d reads counted", n)
-	}
+	assert.GreaterOrEqual(t, f.Calls("data/f", fusefs.OpRead), uint64(3))
 }
 
 func TestCloseIsIdempotentAndLeavesNoMount(t *testing.T) {
 	dir := t.TempDir()
 	f, err := emulate.Mount(dir, healthy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !mounted(t, dir, "") {
-		t.Fatalf("%s not in /proc/self/mountinfo", dir)
-	}
+	require.NoError(t, err)
+	require.True(t, mounted(t, dir, ""), "%s not in /proc/self/mountinfo", dir)
 	for range 3 {
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, f.Close())
 	}
-	if mounted(t, dir, "") {
-		t.Errorf("%s still mounted after Close", dir)
-	}
+	assert.False(t, mounted(t, dir, ""), "%s still mounted after Close", dir)
 }
 
 func TestAnInvalidSpecMountsNothing(t *testing.T) {
 	dir := t.TempDir()
-	_, err := emulate.Mount(dir, &emulate.Spec{Nodes: []emulate.Node{{Path: "/abs", Type: "file"}}})
-	if !errors.Is(err, emulate.ErrInvalidSpec) || !strings.Contains(err.Error(), "nodes[0].path") {
-		t.Errorf("Mount: %v", err)
-	}
-	if mounted(t, dir, "") {
-		t.Error("mounted anyway")
-	}
-	msg := fatalOf(t, func(tb testing.TB) {
-		emulate.Start(tb, &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0"}}})
-	})
-	if !strings.Contains(msg, "dax_devices[0].name") || !strings.Contains(msg, "bad-dax-name") {
-		t.Errorf("Start failed with %q", msg)
-	}
-}
-
-func TestStartNamesTheRemedyWhenFUSEIsMissing(t *testing.T) {
-	msg := emulate.StartFailure(fmt.Errorf("mount /x: %w: /dev/fuse does not exist", fusefs.ErrNoFuse))
-	for _, want := range []string{"/dev/fuse", "apt-get install -y fuse3", "--device /dev/fuse"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("message %q lacks %q", msg, want)
-		}
-	}
+	_, err := emulate.Mount(dir, &emulate.Spec{Nodes: []emulate.Node{{Path: "/abs", Type: fusefs.TypeFile}}})
+	assert.ErrorIs(t, err, emulate.ErrInvalidSpec)
+	assert.ErrorContains(t, err, "nodes[0].path")
+	assert.False(t, mounted(t, dir, ""), "mounted anyway")
 }
 
 // The tree generated for a spec behaves the same written to a real
@@ -290,7 +191,7 @@ func TestTheMaterializedTreeClassifiesLikeTheMount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := emulate.Start(t, s)
+	f := emutest.Start(t, s)
 	dir := t.TempDir()
 	inPrivateNodevTmpfs(t, dir, func() {
 		if err := tree.Materialize(dir); err != nil {
@@ -301,7 +202,7 @@ func TestTheMaterializedTreeClassifiesLikeTheMount(t *testing.T) {
 	})
 }
 
-func compareWithDisk(t *testing.T, s *emulate.Spec, f *emulate.Fixture, dir string) {
+func compareWithDisk(t *testing.T, s *emulate.Spec, f *emutest.Fixture, dir string) {
 	compared := 0
 	defer func() {
 		if compared < 18 {
@@ -357,28 +258,25 @@ func inPrivateNodevTmpfs(t *testing.T, dir string, fn func()) {
 }
 
 func TestFixturePathsAreBelowTheRoot(t *testing.T) {
-	f := emulate.Start(t, &emulate.Spec{})
-	if f.Sysfs() != f.Root()+"/sys" || f.Dev() != f.Root()+"/dev" || f.Path("data/x") != f.Root()+"/data/x" {
-		t.Errorf("root %s sysfs %s dev %s path %s", f.Root(), f.Sysfs(), f.Dev(), f.Path("data/x"))
-	}
-	if f.Server().Dir() != f.Root() {
-		t.Errorf("server dir %s", f.Server().Dir())
-	}
+	f := emutest.Start(t, &emulate.Spec{})
+	assert.Equal(t, f.Root()+"/sys", f.Sysfs())
+	assert.Equal(t, f.Root()+"/dev", f.Dev())
+	assert.Equal(t, f.Root()+"/data/x", f.Path("data/x"))
+	assert.Equal(t, f.Root()+"/data/x", f.Path(f.Root()+"/data/x"), "an absolute path stays as it is")
+	assert.Equal(t, f.Root(), f.Server().Dir())
 	for _, d := range []string{f.Sysfs(), f.Dev()} {
-		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			t.Errorf("%s: %v", d, err)
-		}
+		st, err := os.Stat(d)
+		require.NoError(t, err)
+		assert.True(t, st.IsDir(), d)
 	}
 }
 
 // Many goroutines use one fixture while faults change.
 func TestAFixtureServesConcurrentCallers(t *testing.T) {
-	f := emulate.Start(t, healthy())
+	f := emutest.Start(t, healthy())
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 50 {
 				r := observe(f.Path("dev/dax0.0"), f.Sysfs(), emulate.ModePath)
 				if r.FromFD != 0 || (r.SizeRC != 0 && r.SizeRC != -5) {
@@ -386,10 +284,10 @@ func TestAFixtureServesConcurrentCallers(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	for range 20 {
-		_ = f.AddFault(emulate.Fault{Path: "sys/**/dax0.0/size", Op: "read", Errno: "EIO", Probability: 0.5, Seed: 1})
+		_ = f.AddFault(emulate.Fault{Path: "sys/**/dax0.0/size", Op: fusefs.OpRead, Errno: syscall.EIO, Probability: 0.5, Seed: 1})
 		f.ClearFaults()
 	}
 	wg.Wait()
@@ -414,68 +312,48 @@ func mounted(t *testing.T, dir, opt string) bool {
 	return false
 }
 
-// fatalOf runs fn with a testing.TB whose Fatal ends fn (as t.Fatal ends a
-// test) and returns the message, failing t when fn does not call Fatal.
-func fatalOf(t *testing.T, fn func(testing.TB)) string {
-	t.Helper()
-	tb := &fatalRecorder{T: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn(tb)
-	}()
-	<-done
-	if !tb.failed {
-		t.Fatal("no Fatal call")
-	}
-	return tb.msg
-}
-
-type fatalRecorder struct {
-	*testing.T
-	failed bool
-	msg    string
-}
-
-func (r *fatalRecorder) Fatal(args ...any) {
-	r.failed, r.msg = true, fmt.Sprint(args...)
-	runtime.Goexit()
-}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.failed, r.msg = true, fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 // In device mode a Device DAX declared as 1:5 is backed by /dev/zero: it
 // opens read/write and pmem2 classifies the read/write descriptor.
 func TestDeviceModeBacksADeviceDAXWithDevZero(t *testing.T) {
-	f := emulate.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}), emulate.WithDeviceMode())
-	fd, err := unix.Open(f.Path("dev/dax0.0"), unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open O_RDWR in device mode: %v", err)
-	}
-	defer unix.Close(fd)
+	f := emutest.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}), emulate.WithDeviceMode())
+	fd := f.Open("dev/dax0.0", unix.O_RDWR)
 	buf := []byte{1, 2, 3}
-	if n, err := unix.Read(fd, buf); err != nil || n != 3 || buf[0] != 0 {
-		t.Errorf("read %d %v %v, want zeros", n, buf, err)
-	}
-	src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, err := unix.Read(fd, buf)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0, 0, 0}, buf[:n])
+	src, err := pmem2.SourceFromFD(fd, f.PmemOptions()...)
+	require.NoError(t, err)
 	defer src.Delete()
-	if size, err := src.Size(); src.Type() != pmem2.FileTypeDevDAX || size != 1<<30 || err != nil {
-		t.Errorf("type %v size %d %v", src.Type(), size, err)
-	}
-	if mounted(t, f.Root(), "nodev") {
-		t.Error("device mode mounted nodev")
-	}
+	size, err := src.Size()
+	require.NoError(t, err)
+	assert.Equal(t, pmem2.FileTypeDevDAX, src.Type())
+	assert.Equal(t, uint64(1<<30), size)
+	assert.False(t, mounted(t, f.Root(), "nodev"), "device mode mounted nodev")
 }
 
 func TestDeviceModeRefusesTheDefaultFixture(t *testing.T) {
 	_, err := emulate.Mount(t.TempDir(), nil, emulate.WithDeviceMode())
-	if !errors.Is(err, fusefs.ErrDeviceNotAllowed) {
-		t.Errorf("device mode with real-looking device numbers: %v", err)
+	assert.ErrorIs(t, err, fusefs.ErrDeviceNotAllowed, "device mode with real-looking device numbers")
+}
+
+// Options set only their own part, so no order of them drops another:
+// WithFusefsOptions after WithDeviceMode keeps device mode.
+func TestOptionsCombineInAnyOrder(t *testing.T) {
+	spec := oneDAX(emulate.DAXDevice{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30})
+	for name, opts := range map[string][]emulate.Option{
+		"device mode, then fusefs options": {emulate.WithDeviceMode(), emulate.WithFusefsOptions(fusefs.Options{NoCache: true})},
+		"fusefs options, then device mode": {emulate.WithFusefsOptions(fusefs.Options{NoCache: true}), emulate.WithDeviceMode()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := emutest.Start(t, spec, opts...)
+			assert.False(t, mounted(t, f.Root(), "nodev"), "device mode was dropped")
+			f.Open("dev/dax0.0", unix.O_RDWR)
+			before := f.Calls("dev/dax0.0", fusefs.OpGetattr)
+			for range 3 {
+				_, err := os.Stat(f.Path("dev/dax0.0"))
+				require.NoError(t, err)
+			}
+			assert.GreaterOrEqual(t, f.Calls("dev/dax0.0", fusefs.OpGetattr)-before, uint64(3), "NoCache was dropped: stats were answered from the cache")
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 
@@ -80,13 +81,13 @@ func FuzzNodePath(f *testing.F) {
 	} {
 		f.Add(s, uint8(0))
 	}
-	types := []string{"file", "dir", "symlink", "fifo", "socket", "char"}
+	types := []fusefs.NodeType{fusefs.TypeFile, fusefs.TypeDir, fusefs.TypeSymlink, fusefs.TypeFIFO, fusefs.TypeSocket, fusefs.TypeCharDev}
 	f.Fuzz(func(t *testing.T, p string, typ uint8) {
 		n := emulate.Node{Path: p, Type: types[int(typ)%len(types)]}
 		switch n.Type {
-		case "symlink":
+		case fusefs.TypeSymlink:
 			n.Target = "target"
-		case "char":
+		case fusefs.TypeCharDev:
 			n.Major, n.Minor = 1, 3
 		}
 		s := &emulate.Spec{Nodes: []emulate.Node{n}}
@@ -121,8 +122,8 @@ func FuzzFaultPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, p string) {
 		s := &emulate.Spec{
-			Nodes:  []emulate.Node{{Path: "data/f", Type: "file"}},
-			Faults: []emulate.Fault{{Path: p, Op: "read", Errno: "EIO"}},
+			Nodes:  []emulate.Node{{Path: "data/f", Type: fusefs.TypeFile}},
+			Faults: []emulate.Fault{{Path: p, Op: fusefs.OpRead, Errno: syscall.EIO}},
 		}
 		err := s.Validate()
 		glob := strings.ContainsAny(p, `*?[\`)

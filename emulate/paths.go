@@ -1,9 +1,13 @@
 package emulate
 
 import (
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
 // nameMax is the longest file name the kernel accepts (NAME_MAX).
@@ -51,6 +55,54 @@ func checkPath(p *problems, loc, s string, glob bool) bool {
 		}
 	}
 	return true
+}
+
+// maxLinks is how many symlinks one resolution follows before it gives up
+// with ELOOP, as the kernel does (MAXSYMLINKS).
+const maxLinks = 40
+
+// resolve follows the symlinks among the parents of p (and, with follow,
+// at p itself) inside the fixture, as the kernel would on a lookup below
+// the mount root, and returns the path p names there. lookup gives the
+// node at a path. A path that runs into a missing node is returned as far
+// as it is resolved with the rest appended; a link leading out of the
+// fixture, or a loop, is an error.
+func resolve(p string, lookup func(string) (fusefs.Node, bool), follow bool) (string, error) {
+	parts := strings.Split(p, "/")
+	cur, links := "", 0
+	for i := 0; i < len(parts); i++ {
+		next := path.Join(cur, parts[i])
+		if i == len(parts)-1 && !follow {
+			return next, nil
+		}
+		n, ok := lookup(next)
+		if !ok || n.Type != fusefs.TypeSymlink {
+			cur = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("%q: more than %d symlinks on the way (%w)", p, maxLinks, syscall.ELOOP)
+		}
+		to := path.Join(cur, n.Target)
+		if strings.HasPrefix(n.Target, "/") || to == ".." || strings.HasPrefix(to, "../") {
+			return "", fmt.Errorf("%q: symlink %s → %s leads out of the fixture", p, next, n.Target)
+		}
+		rest := parts[i+1:]
+		parts = append(strings.Split(to, "/"), rest...)
+		cur, i = "", -1
+	}
+	return strings.TrimPrefix(path.Clean("/"+cur), "/"), nil
+}
+
+// treeLookup is resolve's lookup in a generated tree.
+func treeLookup(t fusefs.Tree) func(string) (fusefs.Node, bool) {
+	return func(p string) (fusefs.Node, bool) {
+		n, ok := t[p]
+		if !ok {
+			return fusefs.Node{}, false
+		}
+		return *n, true
+	}
 }
 
 // isGlob reports whether a fault path is a pattern rather than a path.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 )
 
@@ -32,7 +33,7 @@ func need(t *testing.T, prog, pkg string) string {
 
 // runIn runs a command under the fixture's namespace runner and returns its
 // standard output.
-func runIn(t *testing.T, f *emulate.Fixture, name string, args ...string) []byte {
+func runIn(t *testing.T, f *emutest.Fixture, name string, args ...string) []byte {
 	t.Helper()
 	cmd, err := f.Command(name, args...)
 	if err != nil {
@@ -71,7 +72,7 @@ func num(v any) int64 {
 
 func TestDaxctlListsEveryDeviceAsDeclared(t *testing.T) {
 	daxctl := need(t, "daxctl", "daxctl")
-	f := emulate.Start(t, healthy())
+	f := emutest.Start(t, healthy())
 	list := jsonList(t, "daxctl list", runIn(t, f, daxctl, "list"))
 	byName := map[string]map[string]any{}
 	for _, d := range list {
@@ -103,7 +104,7 @@ func TestDaxctlListsEveryDeviceAsDeclared(t *testing.T) {
 
 func TestNdctlListsEveryNamespaceAsDeclared(t *testing.T) {
 	ndctl := need(t, "ndctl", "ndctl")
-	f := emulate.Start(t, healthy())
+	f := emutest.Start(t, healthy())
 	list := jsonList(t, "ndctl list -N -v", runIn(t, f, ndctl, "list", "-N", "-v"))
 	byDev := map[string]map[string]any{}
 	for _, ns := range list {
@@ -155,7 +156,7 @@ func TestNdctlListsEveryNamespaceAsDeclared(t *testing.T) {
 func TestTheToolsListTheDefaultFixturesSoundDevices(t *testing.T) {
 	daxctl := need(t, "daxctl", "daxctl")
 	ndctl := need(t, "ndctl", "ndctl")
-	f := emulate.Start(t, nil)
+	f := emutest.Start(t, nil)
 	shown := map[string]bool{}
 	for _, d := range jsonList(t, "daxctl list", runIn(t, f, daxctl, "list")) {
 		shown[d["chardev"].(string)] = true
@@ -179,7 +180,7 @@ func TestTheToolsListTheDefaultFixturesSoundDevices(t *testing.T) {
 }
 
 func TestTheCLibraryReadsTheDeclaredSizeAndAlignment(t *testing.T) {
-	f := emulate.Start(t, healthy())
+	f := emutest.Start(t, healthy())
 	probe := cref.Build(t)
 	for _, d := range f.Spec().DAXDevices {
 		r, err := cref.Run(f, probe, "/dev/"+d.Name, "path", cref.StepSize, cref.StepAlignment)
@@ -195,7 +196,7 @@ func TestTheCLibraryReadsTheDeclaredSizeAndAlignment(t *testing.T) {
 // Without the NVDIMM bus the C library crashes in libndctl (that is what
 // "nd_bus": false reproduces); the same device with the bus is fine.
 func TestWithoutTheNVDIMMBusTheCLibraryCrashes(t *testing.T) {
-	f := emulate.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{
+	f := emutest.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{
 		{Name: "dax0.0", Size: 1 << 30},
 		{Name: "dax1.0", Minor: 1, Size: 1 << 30, NDBus: new(false)},
 	}})
@@ -219,7 +220,7 @@ func TestWithoutTheNVDIMMBusTheCLibraryCrashes(t *testing.T) {
 // cat reads a device's size through /sys/dev/char/M:m, and readlink -f
 // resolves every subsystem to …/dax.
 func TestARunnerCommandSeesTheFakeSysfs(t *testing.T) {
-	f := emulate.Start(t, healthy())
+	f := emutest.Start(t, healthy())
 	for _, d := range f.Spec().DAXDevices {
 		devno := fmt.Sprintf("%d:%d", emulate.DefaultDAXMajor, d.Minor)
 		if got := string(runIn(t, f, "cat", "/sys/dev/char/"+devno+"/size")); got != fmt.Sprintf("%d\n", d.Size) {

@@ -3,14 +3,24 @@ package emulate
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
+	"reflect"
+	"syscall"
+	"time"
 
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
 // Spec describes a fixture in pmem terms. It is written as JSON (see
 // Decode) or as a Go literal; the zero value is an empty but valid fixture
-// (an empty sys/ and dev/). Fields mirror the JSON keys one to one; a zero
-// or nil field means the documented default.
+// (an empty sys/ and dev/). The json tags are the schema, read by Decode
+// and MarshalJSON alike (a key without omitempty is required); a zero or
+// nil field means the documented default. What JSON writes as a name is
+// typed in Go: a node type is a fusefs.NodeType ("file": fusefs.TypeFile),
+// an op a fusefs.Op ("read": fusefs.OpRead), an errno a syscall.Errno
+// ("EIO": syscall.EIO), a mode an fs.FileMode ("0644": 0o644) and a delay
+// a time.Duration ("10ms": 10*time.Millisecond).
 type Spec struct {
 	// DAXSubsystem is the sysfs model of every Device DAX that does not
 	// choose its own: "bus" (kernel 5.1 and later: subsystem → bus/dax,
@@ -37,7 +47,9 @@ type DAXDevice struct {
 	// Name is "daxR.N" (decimal, no leading zeros).
 	Name string `json:"name"`
 	// Major and Minor are the character device numbers of dev/<name> and
-	// of sys/dev/char/M:m. Major 0 means DefaultDAXMajor.
+	// of sys/dev/char/M:m. Major 0 means DefaultDAXMajor; minor 0 means
+	// the lowest minor of that major no other device claims, given in
+	// declaration order (so devices declared without minors never clash).
 	Major uint32 `json:"major,omitempty"`
 	Minor uint32 `json:"minor,omitempty"`
 	// Size is the device size in bytes (files size, dax_region/size, the
@@ -83,7 +95,7 @@ type PmemDevice struct {
 	// Name is "pmemN".
 	Name string `json:"name"`
 	// Major and Minor are the block device numbers; Major 0 means
-	// DefaultPmemMajor.
+	// DefaultPmemMajor, minor 0 the lowest free minor (as for Device DAX).
 	Major uint32 `json:"major,omitempty"`
 	Minor uint32 `json:"minor,omitempty"`
 	// Size in bytes, a multiple of 512 (sysfs shows it in sectors).
@@ -99,12 +111,13 @@ type PmemDevice struct {
 type Node struct {
 	Path string `json:"path"`
 	// Type is file, dir, fifo, socket, char, block or symlink; required.
-	Type string `json:"type"`
-	// Mode is the permission bits as an octal string ("0644", "644",
-	// "0o644", up to 07777); "" means the type's default (0644 for files
-	// and FIFOs, 0755 for directories and sockets, 0660 for devices,
-	// 0777 for symlinks).
-	Mode string `json:"mode,omitempty"`
+	Type fusefs.NodeType `json:"type"`
+	// Mode is the permission bits, with fs.ModeSetuid, ModeSetgid and
+	// ModeSticky for 04000, 02000 and 01000; JSON writes it as an octal
+	// string ("0644", "644", "0o644", up to 07777). Zero means the type's
+	// default (0644 for files and FIFOs, 0755 for directories and sockets,
+	// 0660 for devices, 0777 for symlinks); NoPerm ("0" in JSON) is 0000.
+	Mode fs.FileMode `json:"mode,omitempty"`
 	// UID and GID own the node (default 0).
 	UID uint32 `json:"uid,omitempty"`
 	GID uint32 `json:"gid,omitempty"`
@@ -128,32 +141,35 @@ type Node struct {
 	Expect *Expect `json:"expect,omitempty"`
 }
 
-// Fault is a fault rule in spec terms: Op and Errno are names, so a rule
-// reads like the JSON. See fusefs.Fault for the semantics of each field.
+// Fault is a fault rule in spec terms: a fusefs.Fault (fusefs.Fault(f)
+// converts it; see there for the semantics of each field) whose path may
+// lead through the fixture's symlinks.
 type Fault struct {
 	// Path is relative to the mount root, or a path.Match glob in which a
 	// "**" component matches any number of components. A path without
-	// glob characters must name a node of the tree.
+	// glob characters must name a node of the tree; symlinks among its
+	// parents are followed ("sys/dev/char/252:0/size" names the size
+	// file of that device).
 	Path string `json:"path"`
 	// Op is lookup, getattr, open, read, write, readlink, readdir, fsync,
-	// setattr or truncate.
-	Op string `json:"op"`
-	// Errno is the error name ("EIO") a faulted call returns; required
+	// setattr or truncate (fusefs.OpSetattr, written as setattr).
+	Op fusefs.Op `json:"op"`
+	// Errno is the error ("EIO" in JSON) a faulted call returns; required
 	// unless Short or Delay is given.
-	Errno string `json:"errno,omitempty"`
+	Errno syscall.Errno `json:"errno,omitempty"`
+	// Short makes a faulted read or write transfer at most Short bytes.
+	Short int `json:"short,omitempty"`
+	// Delay ("10ms" in JSON) is slept before a faulted call is answered;
+	// alone it makes a slow call.
+	Delay time.Duration `json:"delay,omitempty"`
 	// After calls pass before the rule bites; then Times calls fail
 	// (0: every call from then on).
 	After int `json:"after,omitempty"`
 	Times int `json:"times,omitempty"`
-	// Delay (a Go duration, "10ms") is slept before a faulted call is
-	// answered; alone it makes a slow call.
-	Delay string `json:"delay,omitempty"`
 	// Probability in (0,1) faults each matching call with that chance,
 	// drawn from a generator seeded with Seed; 0 means always.
 	Probability float64 `json:"probability,omitempty"`
 	Seed        int64   `json:"seed,omitempty"`
-	// Short makes a faulted read or write transfer at most Short bytes.
-	Short int `json:"short,omitempty"`
 }
 
 // Expect is what pmem2 must return for a node, per open mode. A mode that
@@ -195,43 +211,21 @@ func (e *Expect) For(m OpenMode) *Outcome {
 // SizeRC and AlignmentRC with the codes of Size and Alignment, Size and
 // Alignment with their values (which imply a code of 0).
 type Outcome struct {
-	OpenErrno   string      `json:"open_errno,omitempty"`
-	FromFD      *pmem2.Code `json:"from_fd,omitempty"`
-	Size        *uint64     `json:"size,omitempty"`
-	SizeRC      *pmem2.Code `json:"size_rc,omitempty"`
-	Alignment   *uint64     `json:"alignment,omitempty"`
-	AlignmentRC *pmem2.Code `json:"alignment_rc,omitempty"`
+	OpenErrno   syscall.Errno `json:"open_errno,omitempty"`
+	FromFD      *pmem2.Code   `json:"from_fd,omitempty"`
+	Size        *uint64       `json:"size,omitempty"`
+	SizeRC      *pmem2.Code   `json:"size_rc,omitempty"`
+	Alignment   *uint64       `json:"alignment,omitempty"`
+	AlignmentRC *pmem2.Code   `json:"alignment_rc,omitempty"`
 }
 
 // MarshalJSON writes success as 0 and other codes by name
 // ("PMEM2_E_INVALID_FILE_TYPE", "-EIO"), as Decode reads them.
-func (o Outcome) MarshalJSON() ([]byte, error) {
-	name := func(c *pmem2.Code) json.RawMessage {
-		switch {
-		case c == nil:
-			return nil
-		case *c == 0:
-			return json.RawMessage("0")
-		}
-		b, _ := json.Marshal(c.Name())
-		return b
-	}
-	return json.Marshal(struct {
-		OpenErrno   string          `json:"open_errno,omitempty"`
-		FromFD      json.RawMessage `json:"from_fd,omitempty"`
-		Size        *uint64         `json:"size,omitempty"`
-		SizeRC      json.RawMessage `json:"size_rc,omitempty"`
-		Alignment   *uint64         `json:"alignment,omitempty"`
-		AlignmentRC json.RawMessage `json:"alignment_rc,omitempty"`
-	}{o.OpenErrno, name(o.FromFD), o.Size, name(o.SizeRC), o.Alignment, name(o.AlignmentRC)})
-}
+func (o Outcome) MarshalJSON() ([]byte, error) { return encode(reflect.ValueOf(o)) }
 
 // MarshalJSON writes the spec as Decode reads it; Decode(MarshalJSON(s))
 // gives back s.
-func (s *Spec) MarshalJSON() ([]byte, error) {
-	type plain Spec // drops the method, keeps the tags
-	return json.Marshal((*plain)(s))
-}
+func (s *Spec) MarshalJSON() ([]byte, error) { return encode(reflect.ValueOf(*s)) }
 
 // UnmarshalJSON decodes strictly, like Decode, so json.Unmarshal into a Spec
 // applies every rule too.

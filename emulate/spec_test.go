@@ -2,15 +2,23 @@ package emulate_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // issueExample is the spec of the issue that defines the format.
@@ -37,18 +45,48 @@ const issueExample = `{
 
 func TestTheIssueExampleDecodes(t *testing.T) {
 	s, err := emulate.Parse([]byte(issueExample))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.Equal(t, emulate.DAXDevice{Name: "dax0.0", Major: 251, Size: 1 << 30, Align: 2 << 20,
+		SizeRaw: new("1073741824\n"), AlignRaw: new("2097152\n"), NDBus: new(true)}, s.DAXDevices[0])
+	assert.Equal(t, emulate.Node{Path: "data/file", Type: fusefs.TypeFile, Mode: 0o644, Content: "hello"}, s.Nodes[0])
+	assert.Equal(t, emulate.Node{Path: "data/big", Type: fusefs.TypeFile, Size: 1 << 40}, s.Nodes[1])
+	assert.Equal(t, emulate.Node{Path: "dev/mem5", Type: fusefs.TypeCharDev, Major: 1, Minor: 5, Subsystem: "mem"}, s.Nodes[5])
+	assert.Equal(t, emulate.Fault{Path: "data/file", Op: fusefs.OpGetattr, Errno: syscall.EIO}, s.Faults[0])
+}
+
+// The Go types of named fields read and write the JSON strings: every
+// spelling a spec may use decodes to the Go value, which encodes back to
+// its canonical spelling.
+func TestNamedFieldsAreGoTypesWrittenAsJSONStrings(t *testing.T) {
+	mode := func(s *emulate.Spec) any { return s.Nodes[0].Mode }
+	fault := func(s *emulate.Spec) any { return s.Faults[0] }
+	cases := []struct {
+		name, node, fault string
+		get               func(*emulate.Spec) any
+		want              any
+		canonical         string
+	}{
+		{"a mode is read in octal", `"mode": "644"`, "", mode, fs.FileMode(0o644), `"mode":"0644"`},
+		{"a mode is read with 0o", `"mode": "0o755"`, "", mode, fs.FileMode(0o755), `"mode":"0755"`},
+		{"setuid, setgid and sticky are fs.FileMode flags", `"mode": "7644"`, "", mode,
+			fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky | 0o644, `"mode":"07644"`},
+		{"mode 0 is NoPerm", `"mode": "0"`, "", mode, emulate.NoPerm, `"mode":"0000"`},
+		{"op, errno and delay are fusefs.Op, syscall.Errno and time.Duration", "", `"op": "read", "errno": "ENOTCONN", "delay": "1m30s"`, fault,
+			emulate.Fault{Path: "f", Op: fusefs.OpRead, Errno: syscall.ENOTCONN, Delay: 90 * time.Second}, `"op":"read","errno":"ENOTCONN","delay":"1m30s"`},
+		{"truncate is setattr", "", `"op": "truncate", "errno": "EIO"`, fault,
+			emulate.Fault{Path: "f", Op: fusefs.OpSetattr, Errno: syscall.EIO}, `"op":"setattr"`},
 	}
-	d := s.DAXDevices[0]
-	if d.Name != "dax0.0" || d.Major != 251 || d.Size != 1<<30 || d.Align != 2<<20 || *d.SizeRaw != "1073741824\n" || !*d.NDBus {
-		t.Errorf("dax device decoded as %+v", d)
-	}
-	if len(s.Nodes) != 8 || s.Nodes[1].Size != 1<<40 || s.Nodes[0].Content != "hello" || s.Nodes[5].Subsystem != "mem" {
-		t.Errorf("nodes decoded as %+v", s.Nodes)
-	}
-	if f := s.Faults[0]; f.Op != "getattr" || f.Errno != "EIO" {
-		t.Errorf("fault decoded as %+v", f)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc := fmt.Sprintf(`{"nodes": [{"path": "f", "type": "file", %s}], "faults": [{"path": "f", %s}]}`,
+				cmp.Or(c.node, `"mode": "0644"`), cmp.Or(c.fault, `"op": "read", "errno": "EIO"`))
+			s, err := emulate.Parse([]byte(doc))
+			require.NoError(t, err, doc)
+			assert.Equal(t, c.want, c.get(s))
+			text, err := s.MarshalJSON()
+			require.NoError(t, err)
+			assert.Contains(t, string(text), c.canonical)
+		})
 	}
 }
 
@@ -143,9 +181,9 @@ func TestEveryInvalidSpecIsRejectedNamingLocationAndRule(t *testing.T) {
 		{"a pmem name is declared once", `{"pmem_devices": [{"name": "pmem0"}, {"name": "pmem0", "minor": 1}]}`, "pmem_devices[1].name", "duplicate-name"},
 		{"a major beyond the kernel's 12 bits is rejected", `{"dax_devices": [{"name": "dax0.0", "major": 4096}]}`, "dax_devices[0].major", "rdev-range"},
 		{"a minor beyond the kernel's 20 bits is rejected", `{"nodes": [{"path": "dev/x", "type": "char", "minor": 1048576}]}`, "nodes[0].minor", "rdev-range"},
-		{"two dax devices cannot share major:minor", `{"dax_devices": [{"name": "dax0.0"}, {"name": "dax0.1"}]}`, "dax_devices[1]", "rdev-clash"},
+		{"two dax devices cannot share major:minor", `{"dax_devices": [{"name": "dax0.0", "minor": 3}, {"name": "dax0.1", "minor": 3}]}`, "dax_devices[1]", "rdev-clash"},
 		{"a char node with a subsystem cannot take a dax device's numbers", `{"dax_devices": [{"name": "dax0.0", "major": 1, "minor": 5}], "nodes": [{"path": "dev/zero", "type": "char", "major": 1, "minor": 5, "subsystem": "mem"}]}`, "nodes[0]", "rdev-clash"},
-		{"a block node with a subsystem cannot take a pmem device's numbers", `{"pmem_devices": [{"name": "pmem0"}], "nodes": [{"path": "dev/b", "type": "block", "major": 259, "subsystem": "block"}]}`, "nodes[0]", "rdev-clash"},
+		{"a block node with a subsystem cannot take a pmem device's numbers", `{"pmem_devices": [{"name": "pmem0", "minor": 1}], "nodes": [{"path": "dev/b", "type": "block", "major": 259, "minor": 1, "subsystem": "block"}]}`, "nodes[0]", "rdev-clash"},
 		{"an alignment must be a power of two", `{"dax_devices": [{"name": "dax0.0", "align": 3000}]}`, "dax_devices[0].align", "align-not-power-of-two"},
 		{"a NUMA node below -1 is rejected", `{"dax_devices": [{"name": "dax0.0", "numa_node": -2}]}`, "dax_devices[0].numa_node", "bad-numa-node"},
 		{"align_raw needs a dax_region", `{"dax_devices": [{"name": "dax0.0", "dax_region": false, "align_raw": "4096\n"}]}`, "dax_devices[0].align_raw", "raw-without-file"},
@@ -183,6 +221,7 @@ func TestEveryInvalidSpecIsRejectedNamingLocationAndRule(t *testing.T) {
 		{"an unknown fault errno is rejected", `{"faults": [{"path": "sys/**", "op": "read", "errno": "EBROKEN"}]}`, "faults[0].errno", "unknown-errno"},
 		{"an errno in lower case is rejected", `{"faults": [{"path": "sys/**", "op": "read", "errno": "eio"}]}`, "faults[0].errno", "unknown-errno"},
 		{"an errno given as a number is rejected", `{"faults": [{"path": "sys/**", "op": "read", "errno": "5"}]}`, "faults[0].errno", "unknown-errno"},
+		{"an errno number without a name is rejected", `{"faults": [{"path": "sys/**", "op": "read", "errno": "4000"}]}`, "faults[0].errno", "unknown-errno"},
 		{"an unknown open_errno is rejected", `{"nodes": [{"path": "f", "type": "file", "expect": {"w": {"open_errno": "EWHAT"}}}]}`, "nodes[0].expect.w.open_errno", "unknown-errno"},
 		{"short applies to read and write only", `{"faults": [{"path": "sys/**", "op": "getattr", "short": 1}]}`, "faults[0].short", "short-not-read-write"},
 		{"a fault fails or runs short, not both", `{"faults": [{"path": "sys/**", "op": "read", "short": 1, "errno": "EIO"}]}`, "faults[0].short", "errno-and-short"},
@@ -216,8 +255,17 @@ func TestEveryInvalidSpecIsRejectedNamingLocationAndRule(t *testing.T) {
 		spec      *emulate.Spec
 		loc, rule string
 	}{
-		{"a negative fault count in Go is out of range", &emulate.Spec{Faults: []emulate.Fault{{Path: "sys", Op: "read", Errno: "EIO", After: -1}}}, "faults[0]", "out-of-range"},
-		{"a Go literal is validated like JSON", &emulate.Spec{Nodes: []emulate.Node{{Path: "../x", Type: "file"}}}, "nodes[0].path", "path-dot-dot"},
+		{"a negative fault count in Go is out of range", &emulate.Spec{Faults: []emulate.Fault{{Path: "sys", Op: fusefs.OpRead, Errno: syscall.EIO, After: -1}}}, "faults[0].after", "out-of-range"},
+		{"a negative file size in Go is out of range", &emulate.Spec{Nodes: []emulate.Node{{Path: "f", Type: fusefs.TypeFile, Size: -1}}}, "nodes[0].size", "out-of-range"},
+		{"a Go literal is validated like JSON", &emulate.Spec{Nodes: []emulate.Node{{Path: "../x", Type: fusefs.TypeFile}}}, "nodes[0].path", "path-dot-dot"},
+		{"a node type left out of a Go literal is missing", &emulate.Spec{Nodes: []emulate.Node{{Path: "f"}}}, "nodes[0].type", "missing-field"},
+		{"an op left out of a Go literal is missing", &emulate.Spec{Faults: []emulate.Fault{{Path: "sys", Errno: syscall.EIO}}}, "faults[0].op", "missing-field"},
+		{"an unknown op in Go is rejected", &emulate.Spec{Faults: []emulate.Fault{{Path: "sys", Op: fusefs.Op(99), Errno: syscall.EIO}}}, "faults[0].op", "unknown-op"},
+		{"an errno without a name in Go is rejected", &emulate.Spec{Faults: []emulate.Fault{{Path: "sys", Op: fusefs.OpRead, Errno: 4000}}}, "faults[0].errno", "unknown-errno"},
+		{"a negative delay in Go is rejected", &emulate.Spec{Faults: []emulate.Fault{{Path: "sys", Op: fusefs.OpRead, Delay: -time.Second}}}, "faults[0].delay", "bad-delay"},
+		{"a mode with a file type bit in Go is rejected", &emulate.Spec{Nodes: []emulate.Node{{Path: "f", Type: fusefs.TypeFile, Mode: fs.ModeDir | 0o755}}}, "nodes[0].mode", "bad-mode"},
+		{"an unknown node type in Go is rejected", &emulate.Spec{Nodes: []emulate.Node{{Path: "f", Type: fusefs.NodeType(42)}}}, "nodes[0].type", "unknown-type"},
+		{"a NUMA node beyond 32 bits is rejected", &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", NUMANode: 1 << 40}}}, "dax_devices[0].numa_node", "bad-numa-node"},
 	}
 	for _, c := range goCases {
 		t.Run(c.name, func(t *testing.T) {

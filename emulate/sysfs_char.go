@@ -12,7 +12,8 @@ import (
 // sys/class/<subsystem>/<name>. Without a subsystem the device is unknown
 // to sysfs, and resolving its subsystem fails with ENOENT.
 func (b *builder) charSysfs(loc string, n *Node) {
-	if n.Subsystem == "" || (n.Type != "char" && n.Type != "block") {
+	kind := rdevKind(n.Type)
+	if n.Subsystem == "" || kind == "" {
 		return
 	}
 	name := path.Base(n.Path)
@@ -23,5 +24,5 @@ func (b *builder) charSysfs(loc string, n *Node) {
 	b.attr(loc, dir+"/uevent", fmt.Sprintf("MAJOR=%d\nMINOR=%d\nDEVNAME=%s\n", n.Major, n.Minor, name), modeRW)
 	b.link(loc, dir+"/subsystem", "sys/class/"+n.Subsystem)
 	b.link(loc, "sys/class/"+n.Subsystem+"/"+name, dir)
-	b.link(loc, "sys/dev/"+n.Type+"/"+devno, dir)
+	b.link(loc, "sys/dev/"+kind+"/"+devno, dir)
 }

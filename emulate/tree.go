@@ -188,7 +188,7 @@ func (b *builder) overlay(nodes []Node) {
 		declared[n.Path] = loc
 		for _, rawPath := range rawPaths {
 			rawLoc := b.raw[rawPath]
-			if rawPath == n.Path || (n.Type != "dir" && strings.HasPrefix(rawPath, n.Path+"/")) {
+			if rawPath == n.Path || (n.Type != fusefs.TypeDir && strings.HasPrefix(rawPath, n.Path+"/")) {
 				b.p.add(loc+".path", "raw-replaced", fmt.Sprintf("%q replaces %q, the file that %s fills; declare one or the other", n.Path, rawPath, rawLoc))
 			}
 		}
@@ -229,27 +229,31 @@ func (b *builder) overlay(nodes []Node) {
 // node of the tree: a typo must not make a rule that never bites.
 func (b *builder) checkFaultPaths(faults []Fault) {
 	for i, f := range faults {
-		if f.Path == "" || isGlob(f.Path) {
-			continue
-		}
-		if _, ok := b.nodes[f.Path]; !ok {
-			b.p.add(fmt.Sprintf("faults[%d].path", i), "fault-path-missing", fmt.Sprintf("%q is not a node of the fixture (use a glob to match nodes added later)", f.Path))
+		if f.Path != "" && !isGlob(f.Path) {
+			if _, err := faultTarget(f.Path, treeLookup(b.nodes)); err != nil {
+				b.p.add(fmt.Sprintf("faults[%d].path", i), "fault-path-missing", err.Error())
+			}
 		}
 	}
 }
 
+// faultTarget is the node an exact (glob-free) fault path names, through
+// symlinks among its parents; an error when it names none.
+func faultTarget(p string, lookup func(string) (fusefs.Node, bool)) (string, error) {
+	real, err := resolve(p, lookup, false)
+	if err != nil {
+		return p, err
+	}
+	if _, ok := lookup(real); !ok {
+		return p, fmt.Errorf("%q is not a node of the fixture (use a glob to match nodes added later)", p)
+	}
+	return real, nil
+}
+
 // fusefsNode converts a validated declared node.
 func (n *Node) fusefsNode() *fusefs.Node {
-	t, _ := fusefs.ParseNodeType(n.Type)
-	fn := &fusefs.Node{Type: t, UID: n.UID, GID: n.GID, Major: n.Major, Minor: n.Minor, Target: n.Target}
-	if n.Mode != "" {
-		m, _ := parseMode(n.Mode)
-		if m == 0 {
-			m = fusefs.NoPerm
-		}
-		fn.Mode = m
-	}
-	if t == fusefs.TypeFile {
+	fn := &fusefs.Node{Type: n.Type, Mode: unixMode(n.Mode), UID: n.UID, GID: n.GID, Major: n.Major, Minor: n.Minor, Target: n.Target}
+	if n.Type == fusefs.TypeFile {
 		switch {
 		case n.ContentBase64 != nil:
 			fn.Data = append([]byte(nil), n.ContentBase64...)

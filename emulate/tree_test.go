@@ -2,6 +2,7 @@ package emulate_test
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"sort"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/stretchr/testify/assert"
 )
 
 const (
@@ -335,8 +337,8 @@ func TestAPmemDeviceIsABlockDeviceBelowItsNamespace(t *testing.T) {
 
 func TestACharDeviceWithASubsystemGetsAVirtualSysfsEntry(t *testing.T) {
 	tree := mustTree(t, &emulate.Spec{Nodes: []emulate.Node{
-		{Path: "dev/zero", Type: "char", Major: 1, Minor: 5, Subsystem: "mem"},
-		{Path: "dev/ghost", Type: "char", Major: 60, Minor: 0},
+		{Path: "dev/zero", Type: fusefs.TypeCharDev, Major: 1, Minor: 5, Subsystem: "mem"},
+		{Path: "dev/ghost", Type: fusefs.TypeCharDev, Major: 60, Minor: 0},
 	}})
 	link(t, tree, "sys/dev/char/1:5", "../../devices/virtual/mem/zero")
 	link(t, tree, "sys/devices/virtual/mem/zero/subsystem", "../../../../class/mem")
@@ -350,16 +352,16 @@ func TestDeclaredNodesReplaceGeneratedOnes(t *testing.T) {
 	s := oneDAX(emulate.DAXDevice{Name: "dax0.0", Size: 1 << 30})
 	s.Nodes = []emulate.Node{
 		// A file in place of a generated directory drops what was below.
-		{Path: region0 + "/dax0.1/dax_region", Type: "file", Content: "not a dir\n"},
+		{Path: region0 + "/dax0.1/dax_region", Type: fusefs.TypeFile, Content: "not a dir\n"},
 		// A directory over a generated directory keeps its children.
-		{Path: dax00, Type: "dir", Mode: "0700"},
+		{Path: dax00, Type: fusefs.TypeDir, Mode: 0o700},
 		// A link retargeted.
-		{Path: dax00 + "/subsystem", Type: "symlink", Target: "../../../../../../../class/mem"},
+		{Path: dax00 + "/subsystem", Type: fusefs.TypeSymlink, Target: "../../../../../../../class/mem"},
 		// A directory replacing a generated link can hold new nodes.
-		{Path: "sys/dev/char/252:0", Type: "dir"},
-		{Path: "sys/dev/char/252:0/size", Type: "file", Content: "7\n"},
+		{Path: "sys/dev/char/252:0", Type: fusefs.TypeDir},
+		{Path: "sys/dev/char/252:0/size", Type: fusefs.TypeFile, Content: "7\n"},
 		// Anywhere else, nodes simply add.
-		{Path: "etc/extra", Type: "file", ContentBase64: []byte{0xff, 0xfe}},
+		{Path: "etc/extra", Type: fusefs.TypeFile, ContentBase64: []byte{0xff, 0xfe}},
 	}
 	tree := mustTree(t, s)
 	file(t, tree, region0+"/dax0.1/dax_region", "not a dir\n", 0)
@@ -379,4 +381,18 @@ func keys(tree fusefs.Tree) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// A mode reaches the tree as st_mode bits: setuid, setgid and sticky from
+// their fs.FileMode flags, NoPerm as fusefs.NoPerm, zero as the default.
+func TestModesReachTheTreeAsUnixBits(t *testing.T) {
+	tree := mustTree(t, &emulate.Spec{Nodes: []emulate.Node{
+		{Path: "plain", Type: fusefs.TypeFile, Mode: 0o640},
+		{Path: "special", Type: fusefs.TypeDir, Mode: fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky | 0o755},
+		{Path: "none", Type: fusefs.TypeFile, Mode: emulate.NoPerm},
+		{Path: "default", Type: fusefs.TypeFile},
+	}})
+	for p, want := range map[string]uint32{"plain": 0o640, "special": 0o7755, "none": fusefs.NoPerm, "default": 0} {
+		assert.Equal(t, want, tree[p].Mode, p)
+	}
 }

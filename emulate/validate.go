@@ -1,12 +1,14 @@
 package emulate
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"path"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
 )
@@ -104,15 +106,13 @@ type pmemInfo struct {
 
 func (s *Spec) daxInfos() []daxInfo {
 	out := make([]daxInfo, 0, len(s.DAXDevices))
+	daxMinors, _ := s.minors()
 	for i := range s.DAXDevices {
 		d := &s.DAXDevices[i]
-		in := daxInfo{loc: fmt.Sprintf("dax_devices[%d]", i), d: d, major: d.Major, minor: d.Minor, align: d.Align}
+		in := daxInfo{loc: fmt.Sprintf("dax_devices[%d]", i), d: d, major: daxMajor(d), minor: daxMinors[i], align: d.Align}
 		if m := daxNameRE.FindStringSubmatch(d.Name); m != nil {
 			in.region, _ = strconv.Atoi(m[1])
 			in.inst, _ = strconv.Atoi(m[2])
-		}
-		if in.major == 0 {
-			in.major = DefaultDAXMajor
 		}
 		if in.align == 0 {
 			in.align = DefaultAlign
@@ -144,18 +144,64 @@ func (s *Spec) pmemInfos() []pmemInfo {
 		next = max(next, d.region+1)
 	}
 	out := make([]pmemInfo, 0, len(s.PmemDevices))
+	_, pmemMinors := s.minors()
 	for i := range s.PmemDevices {
 		d := &s.PmemDevices[i]
-		in := pmemInfo{loc: fmt.Sprintf("pmem_devices[%d]", i), d: d, major: d.Major, minor: d.Minor, region: next + i}
+		in := pmemInfo{loc: fmt.Sprintf("pmem_devices[%d]", i), d: d, major: pmemMajor(d), minor: pmemMinors[i], region: next + i}
 		if m := pmemNameRE.FindStringSubmatch(d.Name); m != nil {
 			in.index, _ = strconv.Atoi(m[1])
-		}
-		if in.major == 0 {
-			in.major = DefaultPmemMajor
 		}
 		out = append(out, in)
 	}
 	return out
+}
+
+func daxMajor(d *DAXDevice) uint32   { return cmp.Or(d.Major, DefaultDAXMajor) }
+func pmemMajor(d *PmemDevice) uint32 { return cmp.Or(d.Major, DefaultPmemMajor) }
+
+// rdevKind is "char" or "block" for a device node, the directory of
+// sys/dev/ that would hold it, and "" for other types.
+func rdevKind(t fusefs.NodeType) string {
+	return map[fusefs.NodeType]string{fusefs.TypeCharDev: "char", fusefs.TypeBlockDev: "block"}[t]
+}
+
+// minors gives each device its minor: the declared one, or for minor 0
+// the lowest minor of its major that no other source of sys/dev/{char,
+// block}/M:m claims, in declaration order.
+func (s *Spec) minors() (dax, pmem []uint32) {
+	type rdev struct {
+		kind         string
+		major, minor uint32
+	}
+	used := map[rdev]bool{}
+	// Minor 0 of a device is no claim (it asks for one); a node's is.
+	for _, d := range s.DAXDevices {
+		used[rdev{"char", daxMajor(&d), d.Minor}] = d.Minor != 0
+	}
+	for _, d := range s.PmemDevices {
+		used[rdev{"block", pmemMajor(&d), d.Minor}] = d.Minor != 0
+	}
+	for _, n := range s.Nodes {
+		if kind := rdevKind(n.Type); kind != "" && n.Subsystem != "" {
+			used[rdev{kind, n.Major, n.Minor}] = true
+		}
+	}
+	pick := func(kind string, major, minor uint32) uint32 {
+		if minor == 0 {
+			for used[rdev{kind, major, minor}] {
+				minor++
+			}
+			used[rdev{kind, major, minor}] = true
+		}
+		return minor
+	}
+	for _, d := range s.DAXDevices {
+		dax = append(dax, pick("char", daxMajor(&d), d.Minor))
+	}
+	for _, d := range s.PmemDevices {
+		pmem = append(pmem, pick("block", pmemMajor(&d), d.Minor))
+	}
+	return dax, pmem
 }
 
 func (s *Spec) checkFields(p *problems) {
@@ -185,7 +231,7 @@ func checkRdev(p *problems, loc string, major, minor uint32) {
 }
 
 func checkNUMA(p *problems, loc string, n int) {
-	if n < -1 {
+	if n < -1 || n > math.MaxInt32 {
 		p.add(loc, "bad-numa-node", fmt.Sprintf("%d: a NUMA node is -1 (none) or a node number", n))
 	}
 }
@@ -208,6 +254,9 @@ func (s *Spec) checkDAX(p *problems) {
 			p.add(in.loc+".align", "align-not-power-of-two", fmt.Sprintf("%d is not a power of two; put a malformed alignment in align_raw", d.Align))
 		}
 		checkNUMA(p, in.loc+".numa_node", d.NUMANode)
+		if d.TargetNode != nil && *d.TargetNode > math.MaxInt32 {
+			checkNUMA(p, in.loc+".target_node", *d.TargetNode)
+		}
 		checkModel(p, in.loc+".subsystem", d.Subsystem)
 		if d.AlignRaw != nil && !in.daxRegion {
 			p.add(in.loc+".align_raw", "raw-without-file", "align_raw fills dax_region/align, but this device has no dax_region/")
@@ -272,26 +321,10 @@ func (s *Spec) checkRdevs(p *problems) {
 		if n.Subsystem == "" {
 			continue
 		}
-		switch n.Type {
-		case "char":
-			claim(fmt.Sprintf("nodes[%d]", i), "char", n.Major, n.Minor)
-		case "block":
-			claim(fmt.Sprintf("nodes[%d]", i), "block", n.Major, n.Minor)
+		if kind := rdevKind(n.Type); kind != "" {
+			claim(fmt.Sprintf("nodes[%d]", i), kind, n.Major, n.Minor)
 		}
 	}
-}
-
-// parseMode reads an octal permission string: "0644", "644", "0o644".
-func parseMode(s string) (uint32, error) {
-	t := strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O")
-	v, err := strconv.ParseUint(t, 8, 32)
-	if err != nil || t == "" {
-		return 0, fmt.Errorf("%q is not an octal mode like \"0644\"", s)
-	}
-	if v > 0o7777 {
-		return 0, fmt.Errorf("%q is above 07777", s)
-	}
-	return uint32(v), nil
 }
 
 func (s *Spec) checkNodes(p *problems) {
@@ -305,16 +338,13 @@ func (s *Spec) checkNodes(p *problems) {
 			}
 			paths[n.Path] = loc
 		}
-		t, err := fusefs.ParseNodeType(n.Type)
-		if err != nil {
-			p.add(loc+".type", "unknown-type", fmt.Sprintf("%q: want file, dir, fifo, socket, char, block or symlink", n.Type))
+		before := len(p.list)
+		checkText(p, loc+".type", n.Type, true)
+		if len(p.list) > before {
 			continue
 		}
-		if n.Mode != "" {
-			if _, err := parseMode(n.Mode); err != nil {
-				p.add(loc+".mode", "bad-mode", err.Error())
-			}
-		}
+		t := n.Type
+		checkText(p, loc+".mode", n.Mode, false)
 		if (n.Path == "sys" || n.Path == "dev") && t != fusefs.TypeDir {
 			p.add(loc+".type", "root-dir-replaced", fmt.Sprintf("%q holds the fixture's %s tree and can only be declared as a dir", n.Path, n.Path))
 		}
@@ -328,6 +358,9 @@ func (s *Spec) checkNodes(p *problems) {
 		notFor("content", !isFile && n.Content != "")
 		notFor("content_base64", !isFile && n.ContentBase64 != nil)
 		notFor("size", !isFile && n.Size != 0)
+		if n.Size < 0 {
+			p.add(loc+".size", "out-of-range", fmt.Sprintf("size %d is negative", n.Size))
+		}
 		notFor("major", !isDev && n.Major != 0)
 		notFor("minor", !isDev && n.Minor != 0)
 		notFor("subsystem", !isDev && n.Subsystem != "")
@@ -366,36 +399,30 @@ func (s *Spec) checkNodes(p *problems) {
 
 func checkFault(p *problems, loc string, f *Fault) {
 	checkPath(p, loc+".path", f.Path, true)
-	op, err := fusefs.ParseOp(f.Op)
-	if err != nil {
-		p.add(loc+".op", "unknown-op", fmt.Sprintf("%q: want lookup, getattr, open, read, write, readlink, readdir, fsync, setattr or truncate", f.Op))
-	}
-	if f.Errno != "" {
-		if _, ok := parseErrno(f.Errno); !ok {
-			p.add(loc+".errno", "unknown-errno", fmt.Sprintf("%q is not an errno name like \"EIO\"", f.Errno))
-		}
-	}
+	checkText(p, loc+".op", f.Op, true)
+	checkText(p, loc+".errno", f.Errno, false)
+	checkText(p, loc+".delay", f.Delay, false)
 	if f.Short != 0 {
-		if err == nil && op != fusefs.OpRead && op != fusefs.OpWrite {
+		if f.Op != fusefs.OpRead && f.Op != fusefs.OpWrite {
 			p.add(loc+".short", "short-not-read-write", "short applies to read and write only")
 		}
-		if f.Errno != "" {
+		if f.Errno != 0 {
 			p.add(loc+".short", "errno-and-short", "a faulted call either fails (errno) or runs short (short), not both")
 		}
 	}
-	if f.Delay != "" {
-		if d, err := time.ParseDuration(f.Delay); err != nil || d < 0 {
-			p.add(loc+".delay", "bad-delay", fmt.Sprintf("%q: want a non-negative Go duration like \"10ms\"", f.Delay))
-		}
-	}
-	if f.Errno == "" && f.Short == 0 && f.Delay == "" {
+	if f.Errno == 0 && f.Short == 0 && f.Delay == 0 {
 		p.add(loc, "fault-does-nothing", "give errno, short or delay: a rule must do something")
 	}
 	if !(f.Probability >= 0 && f.Probability <= 1) {
 		p.add(loc+".probability", "bad-probability", fmt.Sprintf("%v: want a probability in [0, 1] (0 means always)", f.Probability))
 	}
-	if f.After < 0 || f.Times < 0 || f.Short < 0 {
-		p.add(loc, "out-of-range", "after, times and short must not be negative")
+	for _, c := range []struct {
+		key string
+		n   int
+	}{{"after", f.After}, {"times", f.Times}, {"short", f.Short}} {
+		if c.n < 0 {
+			p.add(loc+"."+c.key, "out-of-range", fmt.Sprintf("%s %d is negative", c.key, c.n))
+		}
 	}
 }
 
@@ -403,27 +430,24 @@ func checkExpect(p *problems, loc string, e *Expect) {
 	if e == nil {
 		return
 	}
-	if e.R == nil && e.W == nil && e.RW == nil && e.Path == nil && e.All == nil {
+	v, given := reflect.ValueOf(*e), 0
+	for _, f := range fieldsOf(v.Type()) {
+		if o := v.Field(f.index).Interface().(*Outcome); o != nil {
+			given++
+			checkOutcome(p, loc+"."+f.name, o)
+		}
+	}
+	if given == 0 {
 		p.add(loc, "expect-empty", "an expectation lists at least one of r, w, rw, path, all")
 	}
-	if e.All != nil && e.R != nil && e.W != nil && e.RW != nil && e.Path != nil {
+	if e.All != nil && given == v.NumField() {
 		p.add(loc+".all", "expect-all-unused", "every mode is listed, so all applies to none")
-	}
-	for _, m := range []struct {
-		key string
-		o   *Outcome
-	}{{"r", e.R}, {"w", e.W}, {"rw", e.RW}, {"path", e.Path}, {"all", e.All}} {
-		if m.o != nil {
-			checkOutcome(p, loc+"."+m.key, m.o)
-		}
 	}
 }
 
 func checkOutcome(p *problems, loc string, o *Outcome) {
-	if o.OpenErrno != "" {
-		if _, ok := parseErrno(o.OpenErrno); !ok {
-			p.add(loc+".open_errno", "unknown-errno", fmt.Sprintf("%q is not an errno name like \"EACCES\"", o.OpenErrno))
-		}
+	if o.OpenErrno != 0 {
+		checkText(p, loc+".open_errno", o.OpenErrno, false)
 		if o.FromFD != nil || o.Size != nil || o.SizeRC != nil || o.Alignment != nil || o.AlignmentRC != nil {
 			p.add(loc+".open_errno", "expect-open-fails-and-more", "when the open fails nothing else runs: give open_errno alone")
 		}

@@ -33,6 +33,10 @@ type Options struct {
 	FsName string
 	// Debug logs every FUSE request and reply.
 	Debug bool
+	// OnBusy, when set, is called with the mount point when Close finds
+	// the mount busy: a descriptor, a working directory or a call in
+	// progress holds it (see Server.Close).
+	OnBusy func(dir string)
 }
 
 func (o *Options) withDefaults() Options {

@@ -20,8 +20,14 @@ import (
 const fsType = "pmem2emu"
 
 // Close waits this long for the serving goroutines after unmounting before
-// it aborts the connection, and as long again after aborting.
-const closeGrace = 2 * time.Second
+// it aborts the connection, and as long again after aborting. A busy mount
+// is only waited for busyGrace: what holds it (a forgotten descriptor, a
+// working directory) rarely lets go by itself, and a call in progress
+// still gets its answer or ENOTCONN.
+const (
+	closeGrace = 2 * time.Second
+	busyGrace  = 250 * time.Millisecond
+)
 
 // Server serves one mounted Tree.
 type Server struct {
@@ -210,8 +216,10 @@ func (s *Server) Dir() string { return s.dir }
 
 // Close unmounts and waits for the serving goroutines. It is idempotent
 // and never hangs: a busy mount (an open descriptor, a working directory)
-// is detached lazily, and if the connection still lives after a few
-// seconds it is aborted, so remaining descriptors fail with ENOTCONN.
+// is reported to Options.OnBusy and detached lazily, and if the connection
+// still lives after a quarter of a second (two seconds for a mount that
+// was not busy) it is aborted, so remaining descriptors fail with
+// ENOTCONN.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.shutdown() })
 	return s.closeErr
@@ -225,10 +233,18 @@ func (s *Server) shutdown() error {
 	}
 	defer s.release()
 	var errs []error
-	if err := unmount(s.dir); err != nil {
+	busy, err := unmount(s.dir)
+	if err != nil {
 		errs = append(errs, &fs.PathError{Op: "unmount", Path: s.dir, Err: err})
 	}
-	if !waitClosed(s.served, closeGrace) {
+	grace := closeGrace
+	if busy {
+		grace = busyGrace
+		if s.opts.OnBusy != nil {
+			s.opts.OnBusy(s.dir)
+		}
+	}
+	if !waitClosed(s.served, grace) {
 		if err := abortConnection(s.conn); err != nil {
 			errs = append(errs, &fs.PathError{Op: "abort", Path: s.dir, Err: err})
 		}

@@ -126,7 +126,7 @@ func Unmount(dir string) error {
 	if dead(abs) {
 		err = lazyUnmount(abs)
 	} else {
-		err = unmount(abs)
+		_, err = unmount(abs)
 	}
 	if err != nil {
 		return &fs.PathError{Op: "unmount", Path: dir, Err: err}

@@ -13,22 +13,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// unmount detaches dir, lazily when it is busy.
-func unmount(dir string) error {
+// unmount detaches dir, lazily when it is busy, and says whether it was.
+func unmount(dir string) (busy bool, err error) {
 	if os.Geteuid() != 0 {
 		if err := runFusermount("-u", dir); err != nil {
-			return runFusermount("-u", "-z", dir)
+			return true, runFusermount("-u", "-z", dir)
 		}
-		return nil
+		return false, nil
 	}
-	err := unix.Unmount(dir, 0)
+	err = unix.Unmount(dir, 0)
 	if errors.Is(err, unix.EBUSY) {
-		err = unix.Unmount(dir, unix.MNT_DETACH)
+		busy, err = true, unix.Unmount(dir, unix.MNT_DETACH)
 	}
 	if errors.Is(err, unix.EINVAL) && !isOurMount(dir) {
-		return nil // unmounted already (Unmount, CleanStale, by hand)
+		return busy, nil // unmounted already (Unmount, CleanStale, by hand)
 	}
-	return err
+	return busy, err
 }
 
 // lazyUnmount detaches dir at once, whether or not it is busy or dead.

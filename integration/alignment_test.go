@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -148,23 +149,23 @@ func testAlignWalk(t *testing.T) {
 			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a directory in place of dax_region/align is -EISDIR",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: fusefs.TypeDir}))
 			},
 			valueCase: valueCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"pmem2_source_alignment", "read", "/dax_region/align"}}},
 		{name: "a FIFO in place of dax_region/align reads nothing and does not block: INVALID_ALIGNMENT_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "fifo"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: fusefs.TypeFIFO}))
 			},
 			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content ""`}}},
 		{name: "a dax_region/align that cannot be opened sends the walk upwards",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "file", Mode: "0200", Content: "2097152\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: fusefs.TypeFile, Mode: 0o200, Content: "2097152\n"}))
 				require.NoError(t, f.WriteFile(devices+"/platform/dax_region/align", []byte("4096\n")))
 			},
 			valueCase: valueCase{value: 4096}},
 		{name: "a socket in place of dax_region/align sends the walk upwards",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: "socket"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: a, Type: fusefs.TypeSocket}))
 			},
 			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a device's sysfs entry removed after SourceFromFD is -ENOENT",
@@ -193,7 +194,7 @@ func testAlignWalk(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		alignFile := regionAlign(t, f, "sys/dev/char/1:5")
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		require.NoError(t, f.SetNode(emulate.Node{Path: alignFile, Type: "char", Major: 1, Minor: 5}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: alignFile, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}))
 		alignmentCall.check(t, f, src, valueCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content "\x00`}})
 	})
 }
@@ -208,37 +209,37 @@ func testAlignFaults(t *testing.T) {
 	}{
 		{name: "a read of dax_region/align failing with EIO is -EIO",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
-				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "read", Errno: "EIO"}
+				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: fusefs.OpRead, Errno: syscall.EIO}
 			},
 			valueCase: valueCase{want: -5, msg: []string{"pmem2_source_alignment", "read", "/dax_region/align"}}},
 		{name: "a read of dax_region/align failing with EAGAIN is -EAGAIN",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
-				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "read", Errno: "EAGAIN"}
+				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: fusefs.OpRead, Errno: syscall.EAGAIN}
 			},
 			valueCase: valueCase{want: -11}},
 		{name: "an open of dax_region/align failing with EIO sends the walk upwards",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
-				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "open", Errno: "EIO"}
+				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: fusefs.OpOpen, Errno: syscall.EIO}
 			},
 			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a lookup of dax_region failing with EACCES sends the walk upwards",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
-				return emulate.Fault{Path: pathDir(regionAlign(t, f, dax0Char)), Op: "lookup", Errno: "EACCES"}
+				return emulate.Fault{Path: pathDir(regionAlign(t, f, dax0Char)), Op: fusefs.OpLookup, Errno: syscall.EACCES}
 			},
 			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentValue}},
 		{name: "a short read of dax_region/align is not continued (one read, as C): INVALID_ALIGNMENT_FORMAT",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
-				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: "read", Short: 3}
+				return emulate.Fault{Path: regionAlign(t, f, dax0Char), Op: fusefs.OpRead, Short: 3}
 			},
 			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{`content "209"`}}},
 		{name: "a failing readlink of dev/char/M:m is -EIO",
 			fault: func(*testing.T, *emulate.Fixture) emulate.Fault {
-				return emulate.Fault{Path: dax0Char, Op: "readlink", Errno: "EIO"}
+				return emulate.Fault{Path: dax0Char, Op: fusefs.OpReadlink, Errno: syscall.EIO}
 			},
 			valueCase: valueCase{want: -5, msg: []string{"pmem2_source_alignment", "realpath", "{sys}/dev/char/252:0"}}},
 		{name: "a failing lookup of the device's directory is -ENOMEM",
 			fault: func(t *testing.T, f *emulate.Fixture) emulate.Fault {
-				return emulate.Fault{Path: devDir(t, f, dax0Char), Op: "lookup", Errno: "ENOMEM"}
+				return emulate.Fault{Path: devDir(t, f, dax0Char), Op: fusefs.OpLookup, Errno: syscall.ENOMEM}
 			},
 			valueCase: valueCase{want: -12, msg: []string{"realpath"}}},
 	} {
@@ -247,7 +248,7 @@ func testAlignFaults(t *testing.T) {
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			flt := c.fault(t, f)
 			require.NoError(t, f.AddFault(flt))
-			op, _ := fusefs.ParseOp(flt.Op)
+			op := flt.Op
 			if callsDuring(f, flt.Path, op, func() { alignmentCall.check(t, f, src, c.valueCase) }) == 0 {
 				t.Errorf("no %s of %s reached the server: the fault cannot have fired", flt.Op, flt.Path)
 			}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -167,9 +169,9 @@ func TestConcurrentUse(t *testing.T) {
 		}
 		r := &race{t: t, src: src, fixture: f,
 			faults: [][]emulate.Fault{
-				{{Path: dev + "/size", Op: "read", Errno: "EIO"}},
-				{{Path: align, Op: "read", Errno: "EIO"}},
-				{{Path: "dev/dax0.0", Op: "getattr", Errno: "EIO"}},
+				{{Path: dev + "/size", Op: fusefs.OpRead, Errno: syscall.EIO}},
+				{{Path: align, Op: fusefs.OpRead, Errno: syscall.EIO}},
+				{{Path: "dev/dax0.0", Op: fusefs.OpGetattr, Errno: syscall.EIO}},
 			},
 			ops: []sharedOp{
 				{name: "Size", faults: eio, call: func() (error, string) {
@@ -204,11 +206,11 @@ func TestConcurrentUse(t *testing.T) {
 		content := []byte("hello, pmem\n")
 		r := &race{t: t, src: src, fixture: f,
 			faults: [][]emulate.Fault{
-				{{Path: "data/small", Op: "getattr", Errno: "EIO"}},
-				{{Path: "data/small", Op: "read", Errno: "EIO"}},
-				{{Path: "data/small", Op: "write", Errno: "EACCES"}},
-				{{Path: "data/small", Op: "read", Short: 5}, {Path: "data/small", Op: "write", Short: 3},
-					{Path: "data/small", Op: "getattr", Errno: "EIO", Probability: 0.5, Seed: 1}},
+				{{Path: "data/small", Op: fusefs.OpGetattr, Errno: syscall.EIO}},
+				{{Path: "data/small", Op: fusefs.OpRead, Errno: syscall.EIO}},
+				{{Path: "data/small", Op: fusefs.OpWrite, Errno: syscall.EACCES}},
+				{{Path: "data/small", Op: fusefs.OpRead, Short: 5}, {Path: "data/small", Op: fusefs.OpWrite, Short: 3},
+					{Path: "data/small", Op: fusefs.OpGetattr, Errno: syscall.EIO, Probability: 0.5, Seed: 1}},
 			},
 			ops: []sharedOp{
 				{name: "Size", faults: []pmem2.Code{-5}, call: func() (error, string) {

@@ -86,7 +86,7 @@ func TestDelete(t *testing.T) {
 		src, _ := newSource(t, f, "dev/dax0.0", opath)
 		// Watching rules keep the device node out of the kernel's
 		// attribute cache, so each fstat of it reaches the server.
-		require.NoError(t, f.AddFault(emulate.Fault{Path: "dev/dax0.0", Op: "getattr", Delay: "1ns"}))
+		require.NoError(t, f.AddFault(emulate.Fault{Path: "dev/dax0.0", Op: fusefs.OpGetattr, Delay: time.Nanosecond}))
 		f.Server().ResetCalls()
 		for _, m := range methods {
 			m.call(src)
@@ -109,7 +109,7 @@ func TestDelete(t *testing.T) {
 		src, _ := newSource(t, f, "dev/dax0.0", opath)
 		sizeFile := devDir(t, f, dax0Char) + "/size"
 		const delay = 300 * time.Millisecond
-		require.NoError(t, f.AddFault(emulate.Fault{Path: sizeFile, Op: "read", Delay: delay.String()}))
+		require.NoError(t, f.AddFault(emulate.Fault{Path: sizeFile, Op: fusefs.OpRead, Delay: delay}))
 		done := make(chan error, 1)
 		go func() { _, err := src.Size(); done <- err }()
 		for f.Server().Calls(sizeFile, fusefs.OpRead) == 0 {

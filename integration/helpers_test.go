@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
@@ -50,16 +51,16 @@ func fixture() *emulate.Spec {
 			{Name: "dax2.0", Major: 252, Minor: 2, Size: gib, Align: 2 * mib, NDBus: &noBus},
 		},
 		Nodes: []emulate.Node{
-			{Path: "data/empty", Type: "file"},
-			{Path: "data/small", Type: "file", Content: "hello, pmem\n"},
-			{Path: "data/sparse", Type: "file", Size: 1 << 40},
-			{Path: "data/link", Type: "symlink", Target: "small"},
-			{Path: "data/dir", Type: "dir"},
-			{Path: "data/fifo", Type: "fifo"},
-			{Path: "data/socket", Type: "socket"},
-			{Path: "dev/sda", Type: "block", Major: 8, Minor: 0},
-			{Path: "dev/mem5", Type: "char", Major: 1, Minor: 5, Subsystem: "mem"},
-			{Path: "dev/experimental", Type: "char", Major: 60, Minor: 0},
+			{Path: "data/empty", Type: fusefs.TypeFile},
+			{Path: "data/small", Type: fusefs.TypeFile, Content: "hello, pmem\n"},
+			{Path: "data/sparse", Type: fusefs.TypeFile, Size: 1 << 40},
+			{Path: "data/link", Type: fusefs.TypeSymlink, Target: "small"},
+			{Path: "data/dir", Type: fusefs.TypeDir},
+			{Path: "data/fifo", Type: fusefs.TypeFIFO},
+			{Path: "data/socket", Type: fusefs.TypeSocket},
+			{Path: "dev/sda", Type: fusefs.TypeBlockDev, Major: 8, Minor: 0},
+			{Path: "dev/mem5", Type: fusefs.TypeCharDev, Major: 1, Minor: 5, Subsystem: "mem"},
+			{Path: "dev/experimental", Type: fusefs.TypeCharDev, Major: 60, Minor: 0},
 		},
 	}
 }
@@ -77,7 +78,7 @@ const (
 func deviceSpec() *emulate.Spec {
 	return &emulate.Spec{
 		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: devSize, Align: 2 * mib}},
-		Nodes:      []emulate.Node{{Path: "data/small", Type: "file", Content: "hello, pmem\n"}},
+		Nodes:      []emulate.Node{{Path: "data/small", Type: fusefs.TypeFile, Content: "hello, pmem\n"}},
 	}
 }
 
@@ -87,7 +88,7 @@ func start(t *testing.T, spec *emulate.Spec, opts ...emulate.Option) *emulate.Fi
 	if spec == nil {
 		spec = fixture()
 	}
-	return emulate.Start(t, spec, opts...)
+	return emutest.Start(t, spec, opts...).Fixture
 }
 
 // newSource opens rel below the fixture in the given mode and makes a
@@ -279,7 +280,9 @@ func callsDuring(f *emulate.Fixture, path string, op fusefs.Op, fn func()) uint6
 // addFault installs a fault rule, failing the test if it is refused.
 func addFault(t *testing.T, f *emulate.Fixture, path, op, errno string) {
 	t.Helper()
-	if err := f.AddFault(emulate.Fault{Path: path, Op: op, Errno: errno}); err != nil {
+	o, _ := fusefs.ParseOp(op)
+	e, _ := fusefs.ParseErrno(errno)
+	if err := f.AddFault(emulate.Fault{Path: path, Op: o, Errno: e}); err != nil {
 		t.Fatalf("AddFault(%s %s %s): %v", path, op, errno, err)
 	}
 }

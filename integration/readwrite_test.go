@@ -3,6 +3,7 @@ package integration_test
 import (
 	"bytes"
 	"os"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -94,21 +95,21 @@ func TestReadAt(t *testing.T) {
 			faults []emulate.Fault // on data/small
 			ioCase
 		}{
-			{[]emulate.Fault{{Op: "read", Errno: "EIO"}},
+			{[]emulate.Fault{{Op: fusefs.OpRead, Errno: syscall.EIO}},
 				ioCase{name: "a read failing with EIO is IO_FAIL", len: 12, want: pmem2.ErrIOFail,
 					msg: []string{"pmem2_source_pread_mcsafe", "pread", "input/output error"}}},
-			{[]emulate.Fault{{Op: "read", Errno: "EACCES"}},
+			{[]emulate.Fault{{Op: fusefs.OpRead, Errno: syscall.EACCES}},
 				ioCase{name: "a read failing with EACCES is -EACCES", len: 12, want: -13}},
-			{[]emulate.Fault{{Op: "read", Errno: "ENOMEM"}},
+			{[]emulate.Fault{{Op: fusefs.OpRead, Errno: syscall.ENOMEM}},
 				ioCase{name: "a read failing with ENOMEM is -ENOMEM", len: 12, want: -12}},
-			{[]emulate.Fault{{Op: "read", Short: 3}},
+			{[]emulate.Fault{{Op: fusefs.OpRead, Short: 3}},
 				ioCase{name: "short reads are continued until the buffer is full", len: 12, n: 12, data: []byte("hello, pmem\n")}},
-			{[]emulate.Fault{{Op: "read", Short: 1, Times: 1}},
+			{[]emulate.Fault{{Op: fusefs.OpRead, Short: 1, Times: 1}},
 				ioCase{name: "one short read is continued", off: 2, len: 10, n: 10, data: []byte("llo, pmem\n")}},
-			{[]emulate.Fault{{Op: "read", Short: 5, Times: 1}, {Op: "read", Errno: "EIO"}},
+			{[]emulate.Fault{{Op: fusefs.OpRead, Short: 5, Times: 1}, {Op: fusefs.OpRead, Errno: syscall.EIO}},
 				ioCase{name: "EIO after a short read is IO_FAIL with the bytes read so far", len: 12, n: 5, want: pmem2.ErrIOFail,
 					data: []byte("hello")}},
-			{[]emulate.Fault{{Op: "getattr", Errno: "EIO"}},
+			{[]emulate.Fault{{Op: fusefs.OpGetattr, Errno: syscall.EIO}},
 				ioCase{name: "a failing fstat is Size's -EIO, before any read", len: 12, want: -5,
 					msg: []string{"pmem2_source_size", "fstat"}}},
 		} {
@@ -128,9 +129,9 @@ func TestReadAt(t *testing.T) {
 				}
 				reads := f.Server().Calls("data/small", fusefs.OpRead)
 				switch {
-				case c.faults[0].Op == "getattr" && reads != 0:
+				case c.faults[0].Op == fusefs.OpGetattr && reads != 0:
 					t.Errorf("%d reads reached the server after fstat failed", reads)
-				case c.faults[0].Op == "read" && reads == 0:
+				case c.faults[0].Op == fusefs.OpRead && reads == 0:
 					t.Error("no read reached the server: the fault cannot have fired")
 				case c.faults[0].Short > 0 && c.want == 0 && reads < 2:
 					t.Errorf("%d reads reached the server: the short read was not continued", reads)
@@ -322,19 +323,19 @@ func TestWriteAt(t *testing.T) {
 				want: -pmem2.Code(unix.EBADF), msg: []string{"pmem2_source_pwrite_mcsafe", "pwrite"}}, after: "hello, pmem\n"},
 			{flags: opath, p: "HELLO", ioCase: ioCase{name: "an O_PATH descriptor cannot be written: -EBADF",
 				want: -pmem2.Code(unix.EBADF)}, after: "hello, pmem\n"},
-			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: "write", Errno: "EIO"}},
+			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: fusefs.OpWrite, Errno: syscall.EIO}},
 				ioCase: ioCase{name: "a write failing with EIO is IO_FAIL", want: pmem2.ErrIOFail,
 					msg: []string{"pmem2_source_pwrite_mcsafe", "pwrite"}}, after: "hello, pmem\n"},
-			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: "write", Errno: "ENOSPC"}},
+			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: fusefs.OpWrite, Errno: syscall.ENOSPC}},
 				ioCase: ioCase{name: "a write failing with ENOSPC is -ENOSPC", want: -28}, after: "hello, pmem\n"},
-			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: "write", Errno: "EDQUOT"}},
+			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: fusefs.OpWrite, Errno: syscall.EDQUOT}},
 				ioCase: ioCase{name: "a write failing with EDQUOT is -EDQUOT", want: -122}, after: "hello, pmem\n"},
-			{flags: rdwr, p: "HELLO, PMEM\n", faults: []emulate.Fault{{Op: "write", Short: 2}},
+			{flags: rdwr, p: "HELLO, PMEM\n", faults: []emulate.Fault{{Op: fusefs.OpWrite, Short: 2}},
 				ioCase: ioCase{name: "short writes are continued until every byte is written", n: 12}, after: "HELLO, PMEM\n"},
-			{flags: rdwr, p: "HELLO, PMEM\n", faults: []emulate.Fault{{Op: "write", Short: 4, Times: 1}, {Op: "write", Errno: "EIO"}},
+			{flags: rdwr, p: "HELLO, PMEM\n", faults: []emulate.Fault{{Op: fusefs.OpWrite, Short: 4, Times: 1}, {Op: fusefs.OpWrite, Errno: syscall.EIO}},
 				ioCase: ioCase{name: "EIO after a short write is IO_FAIL with the bytes written so far", n: 4, want: pmem2.ErrIOFail},
 				after:  "HELLo, pmem\n"},
-			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: "getattr", Errno: "ESTALE"}},
+			{flags: rdwr, p: "HELLO", faults: []emulate.Fault{{Op: fusefs.OpGetattr, Errno: syscall.ESTALE}},
 				ioCase: ioCase{name: "a failing fstat is Size's -ESTALE, before any write", want: -116,
 					msg: []string{"pmem2_source_size", "fstat"}}, after: "hello, pmem\n"},
 		} {
@@ -355,11 +356,11 @@ func TestWriteAt(t *testing.T) {
 				}
 				writes := f.Server().Calls("data/small", fusefs.OpWrite)
 				switch {
-				case c.faults != nil && c.faults[0].Op == "write" && writes == 0:
+				case c.faults != nil && c.faults[0].Op == fusefs.OpWrite && writes == 0:
 					t.Error("no write reached the server: the fault cannot have fired")
 				case c.faults != nil && c.faults[0].Short > 0 && c.want == 0 && writes < 2:
 					t.Errorf("%d writes reached the server: the short write was not continued", writes)
-				case c.faults != nil && c.faults[0].Op == "getattr" && writes != 0:
+				case c.faults != nil && c.faults[0].Op == fusefs.OpGetattr && writes != 0:
 					t.Errorf("%d writes reached the server after fstat failed", writes)
 				}
 			})

@@ -3,7 +3,9 @@ package integration_test
 import (
 	"math"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -178,43 +180,43 @@ func testSizeReplaced(t *testing.T) {
 			valueCase: valueCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
 		{name: "a directory in its place is -EISDIR",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeDir}))
 			},
 			valueCase: valueCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"read", "{sys}/dev/char/252:0/size"}}},
 		{name: "a FIFO in its place reads nothing and does not block: INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFIFO}))
 			},
 			valueCase: valueCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content ""`}}},
 		{name: "a socket in its place cannot be opened: -ENXIO",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "socket"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeSocket}))
 			},
 			valueCase: valueCase{want: -pmem2.Code(unix.ENXIO)}},
 		{name: "a device node in its place on a nodev mount is -EACCES",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "char", Major: 1, Minor: 5}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}))
 			},
 			valueCase: valueCase{want: -pmem2.Code(unix.EACCES), msg: []string{"open"}}},
 		{name: "a symlink in its place is followed",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: "file", Content: "8192\n"}))
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: f.Path("sys/other/size")}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: fusefs.TypeFile, Content: "8192\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeSymlink, Target: f.Path("sys/other/size")}))
 			},
 			valueCase: valueCase{value: 8192}},
 		{name: "a size file with no read bit at all is -EACCES, even for root",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Mode: "0200", Content: "4096\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFile, Mode: 0o200, Content: "4096\n"}))
 			},
 			valueCase: valueCase{want: -pmem2.Code(unix.EACCES)}},
 		{name: "a 1 GiB size file is read 64 bytes deep",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Content: "4096\n", Size: gib}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFile, Content: "4096\n", Size: gib}))
 			},
 			valueCase: valueCase{value: 4096}},
 		{name: "a 1 GiB size file of zeros is INVALID_SIZE_FORMAT",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "file", Size: gib}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFile, Size: gib}))
 			},
 			valueCase: valueCase{want: pmem2.ErrInvalidSizeFormat}},
 	} {
@@ -231,7 +233,7 @@ func testSizeReplaced(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		sizeFile := devDir(t, f, "sys/dev/char/1:5") + "/size"
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		require.NoError(t, f.SetNode(emulate.Node{Path: sizeFile, Type: "char", Major: 1, Minor: 5}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: sizeFile, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}))
 		sizeCall.check(t, f, src, valueCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "\x00`}})
 	})
 }
@@ -244,22 +246,22 @@ func testSizeFaults(t *testing.T) {
 		fault emulate.Fault // Path filled in
 		valueCase
 	}{
-		{name: "a read failing with EIO is -EIO", fault: emulate.Fault{Op: "read", Errno: "EIO"},
+		{name: "a read failing with EIO is -EIO", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.EIO},
 			valueCase: valueCase{want: -5, msg: []string{"pmem2_source_size", "read", "{sys}/dev/char/252:0/size"}}},
-		{name: "a read failing with EACCES is -EACCES", fault: emulate.Fault{Op: "read", Errno: "EACCES"},
+		{name: "a read failing with EACCES is -EACCES", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.EACCES},
 			valueCase: valueCase{want: -13}},
-		{name: "a read failing with ENODEV is -ENODEV", fault: emulate.Fault{Op: "read", Errno: "ENODEV"},
+		{name: "a read failing with ENODEV is -ENODEV", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.ENODEV},
 			valueCase: valueCase{want: -19}},
-		{name: "an open failing with EACCES is -EACCES", fault: emulate.Fault{Op: "open", Errno: "EACCES"},
+		{name: "an open failing with EACCES is -EACCES", fault: emulate.Fault{Op: fusefs.OpOpen, Errno: syscall.EACCES},
 			valueCase: valueCase{want: -13, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
-		{name: "a lookup failing with ENOMEM is -ENOMEM", fault: emulate.Fault{Op: "lookup", Errno: "ENOMEM"},
+		{name: "a lookup failing with ENOMEM is -ENOMEM", fault: emulate.Fault{Op: fusefs.OpLookup, Errno: syscall.ENOMEM},
 			valueCase: valueCase{want: -12, msg: []string{"open"}}},
 		{name: "a short read is not continued (one read, as C): INVALID_SIZE_FORMAT",
-			fault:     emulate.Fault{Op: "read", Short: 4},
+			fault:     emulate.Fault{Op: fusefs.OpRead, Short: 4},
 			valueCase: valueCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "1073"`}}},
-		{name: "a slow read is waited for", fault: emulate.Fault{Op: "read", Delay: "50ms"},
+		{name: "a slow read is waited for", fault: emulate.Fault{Op: fusefs.OpRead, Delay: 50 * time.Millisecond},
 			valueCase: valueCase{value: gib}},
-		{name: "a read failing once fails that call only", fault: emulate.Fault{Op: "read", Errno: "EIO", Times: 1},
+		{name: "a read failing once fails that call only", fault: emulate.Fault{Op: fusefs.OpRead, Errno: syscall.EIO, Times: 1},
 			valueCase: valueCase{want: -5}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -268,7 +270,7 @@ func testSizeFaults(t *testing.T) {
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.fault.Path = sizeFile
 			require.NoError(t, f.AddFault(c.fault))
-			op, _ := fusefs.ParseOp(c.fault.Op)
+			op := c.fault.Op
 			if n := callsDuring(f, sizeFile, op, func() { sizeCall.check(t, f, src, c.valueCase) }); n != 1 {
 				t.Errorf("%d %s calls of the size file reached the server, want 1", n, c.fault.Op)
 			}

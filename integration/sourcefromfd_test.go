@@ -4,7 +4,9 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -128,7 +130,7 @@ func TestSourceFromFD(t *testing.T) {
 
 	t.Run("descriptors really open on devices (device mode)", func(t *testing.T) {
 		spec := deviceSpec()
-		spec.Nodes = append(spec.Nodes, emulate.Node{Path: "dev/null3", Type: "char", Major: 1, Minor: 3, Subsystem: "mem"})
+		spec.Nodes = append(spec.Nodes, emulate.Node{Path: "dev/null3", Type: fusefs.TypeCharDev, Major: 1, Minor: 3, Subsystem: "mem"})
 		f := start(t, spec, emulate.WithDeviceMode())
 		for _, c := range []fromFDCase{
 			{name: "a Device DAX opened O_RDONLY is a Device DAX", fd: opened("dev/dax0.0", rdonly), typ: pmem2.FileTypeDevDAX},
@@ -199,8 +201,8 @@ func testFromFDFstatFaults(t *testing.T) {
 		sub := devDir(t, f, dax0Char) + "/subsystem"
 		// A rule that only watches keeps the link out of the kernel's
 		// caches, so every resolution of it reaches the server.
-		watch := emulate.Fault{Path: sub, Op: "readlink", Delay: "1ns"}
-		require.NoError(t, f.SetFaults([]emulate.Fault{watch, {Path: "dev/dax0.0", Op: "getattr", Errno: "EIO"}}))
+		watch := emulate.Fault{Path: sub, Op: fusefs.OpReadlink, Delay: time.Nanosecond}
+		require.NoError(t, f.SetFaults([]emulate.Fault{watch, {Path: "dev/dax0.0", Op: fusefs.OpGetattr, Errno: syscall.EIO}}))
 		f.Server().ResetCalls()
 		_, err := fromFD(f, fd)
 		wantCode(t, err, -5)
@@ -304,7 +306,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 			want:  -pmem2.Code(unix.ELOOP), msg: []string{"realpath", "{sys}/dev/char/252:0/subsystem"}},
 		{name: "two subsystem links pointing at each other are -ELOOP",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/other", Type: "symlink", Target: "subsystem"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/other", Type: fusefs.TypeSymlink, Target: "subsystem"}))
 				require.NoError(t, f.SetTarget(dev+"/subsystem", "other"))
 			},
 			want: -pmem2.Code(unix.ELOOP)},
@@ -319,18 +321,18 @@ func testFromFDBrokenSysfs(t *testing.T) {
 			want: -pmem2.Code(unix.ENOTDIR)},
 		{name: "a subsystem that is a plain file is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "file", Content: "dax\n"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: fusefs.TypeFile, Content: "dax\n"}))
 			},
 			want: pmem2.ErrInvalidFileType, msg: []string{"check subsystem", "/subsystem, not"}},
 		{name: "a subsystem that is a directory is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: dev + "/subsystem", Type: fusefs.TypeDir}))
 			},
 			want: pmem2.ErrInvalidFileType},
 		{name: "a subsystem link to a link that points at class/mem is an invalid file type",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/class/mem", Type: "dir"}))
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/hop", Type: "symlink", Target: "class/mem"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/class/mem", Type: fusefs.TypeDir}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/hop", Type: fusefs.TypeSymlink, Target: "class/mem"}))
 				require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/hop")))
 			},
 			want: pmem2.ErrInvalidFileType, msg: []string{"resolves to", "/sys/class/mem"}},
@@ -342,7 +344,7 @@ func testFromFDBrokenSysfs(t *testing.T) {
 			setup: subsystemNamed("dax"), typ: true},
 		{name: "a subsystem resolving to a plain file named dax is a Device DAX, as in C",
 			setup: func(t *testing.T, f *emulate.Fixture, dev string) {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/dax", Type: "file"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/dax", Type: fusefs.TypeFile}))
 				require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/dax")))
 			},
 			typ: true},
@@ -384,9 +386,9 @@ func testFromFDBrokenSysfs(t *testing.T) {
 // with dev/char/252:0 and subsystem itself, n+2 links in all.
 func linkChain(n int) func(t *testing.T, f *emulate.Fixture, dev string) {
 	return func(t *testing.T, f *emulate.Fixture, dev string) {
-		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l0", Type: "symlink", Target: "../bus/dax"}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l0", Type: fusefs.TypeSymlink, Target: "../bus/dax"}))
 		for i := 1; i < n; i++ {
-			require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l" + strconv.Itoa(i), Type: "symlink", Target: "l" + strconv.Itoa(i-1)}))
+			require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/l" + strconv.Itoa(i), Type: fusefs.TypeSymlink, Target: "l" + strconv.Itoa(i-1)}))
 		}
 		require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/chain/l"+strconv.Itoa(n-1))))
 	}
@@ -396,7 +398,7 @@ func linkChain(n int) func(t *testing.T, f *emulate.Fixture, dev string) {
 // outside bus/ and class/.
 func subsystemNamed(name string) func(t *testing.T, f *emulate.Fixture, dev string) {
 	return func(t *testing.T, f *emulate.Fixture, dev string) {
-		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/" + name, Type: "dir"}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/" + name, Type: fusefs.TypeDir}))
 		require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/elsewhere/"+name)))
 	}
 }
@@ -410,8 +412,8 @@ func longSubsystem(t *testing.T, f *emulate.Fixture, dev string) {
 		comps = append(comps, strings.Repeat("d", 200))
 	}
 	half := strings.Join(comps, "/") // 2210 bytes
-	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/" + half + "/dax", Type: "dir"}))
-	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/next", Type: "symlink", Target: half + "/dax"}))
-	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/next", Type: "symlink", Target: half + "/next"}))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/" + half + "/dax", Type: fusefs.TypeDir}))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/" + half + "/next", Type: fusefs.TypeSymlink, Target: half + "/dax"}))
+	require.NoError(t, f.SetNode(emulate.Node{Path: "sys/deep/next", Type: fusefs.TypeSymlink, Target: half + "/next"}))
 	require.NoError(t, f.SetTarget(dev+"/subsystem", f.Path("sys/deep/next")))
 }

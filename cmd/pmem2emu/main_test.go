@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -141,7 +142,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestProbe(t *testing.T) {
-	f := emulate.Start(t, nil)
+	f := emutest.Start(t, nil)
 
 	t.Run("--json output parses and matches the library", func(t *testing.T) {
 		paths := []string{f.Path("dev/dax0.0"), f.Path("data/small"), f.Path("data/dir"), f.Path("dev/experimental")}
@@ -238,7 +239,7 @@ func TestExec(t *testing.T) {
 	})
 
 	t.Run("--mount uses a fixture that is already mounted", func(t *testing.T) {
-		f := emulate.Start(t, nil)
+		f := emutest.Start(t, nil)
 		code, out, errOut := cli(t, "exec", "--mount", f.Root(), "--", "ls", "/dev/dax0.0")
 		assert.Equal(t, exitOK, code, errOut)
 		assert.Equal(t, "/dev/dax0.0\n", out)
@@ -342,7 +343,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestFlagsMayFollowArguments(t *testing.T) {
-	f := emulate.Start(t, nil)
+	f := emutest.Start(t, nil)
 	dax := f.Path("dev/dax0.0")
 	badSpec := filepath.Join(t.TempDir(), "bad.json")
 	require.NoError(t, os.WriteFile(badSpec, []byte(`{"nodes": [{"path": "../x", "type": "file"}]}`), 0o644))

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 	"github.com/pmem2emu/pmem2emu/internal/cref/clib"
@@ -75,7 +75,7 @@ func setup(b *testing.B) []target {
 	// check; 0 keeps its log quiet (it reads these at each ndctl_new).
 	b.Setenv("DAXCTL_LOG", "0")
 	b.Setenv("NDCTL_LOG", "0")
-	f := emulate.Start(b, nil)
+	f := emutest.Start(b, nil).Fixture
 	// The same fixture with every kernel cache off: each lookup, getattr
 	// and readlink reaches the server, so the cost of a path walk is its
 	// FUSE round trips. Served by another process (server_test.go).

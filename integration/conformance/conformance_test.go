@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 )
 
@@ -42,7 +43,7 @@ func TestConformance(t *testing.T) {
 	l := &ledger{diffs: maps.Clone(known), used: map[string]bool{}}
 
 	t.Run("the default fixture", func(t *testing.T) {
-		f := emulate.Start(t, nil)
+		f := emutest.Start(t, nil).Fixture
 		paths := nodePaths(f.Spec())
 		for _, c := range f.Spec().Checks() {
 			if !slices.Contains(paths, c.Path) {
@@ -61,7 +62,7 @@ func TestConformance(t *testing.T) {
 		}
 		for _, a := range adversaries() {
 			t.Run(a.name, func(t *testing.T) {
-				f := emulate.Start(t, a.spec(d), opts...)
+				f := emutest.Start(t, a.spec(d), opts...).Fixture
 				if a.after != nil {
 					require.NoError(t, a.after(f, d.entry()))
 				}
@@ -86,7 +87,7 @@ func TestConformance(t *testing.T) {
 	})
 
 	t.Run("a Device DAX without its /dev node", func(t *testing.T) {
-		f := emulate.Start(t, noDevNodeSpec())
+		f := emutest.Start(t, noDevNodeSpec()).Fixture
 		rows = append(rows, compare(t, probe, f, "no /dev node", nodePaths(f.Spec()), true, l)...)
 	})
 
@@ -96,7 +97,7 @@ func TestConformance(t *testing.T) {
 			// root only. The other fixtures cover the path mode.
 			t.Skip("device mode needs root; the r, w and rw modes of Device DAX stay at EACCES in the other fixtures")
 		}
-		f := emulate.Start(t, deviceModeSpec(), emulate.WithDeviceMode())
+		f := emutest.Start(t, deviceModeSpec(), emulate.WithDeviceMode()).Fixture
 		rows = append(rows, compare(t, probe, f, "device mode", nodePaths(f.Spec()), true, l)...)
 	})
 

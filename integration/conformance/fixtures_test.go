@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
 // The adversarial fixtures each hold one Device DAX, dax0.0, whose sysfs
@@ -53,11 +55,11 @@ func (a adversary) spec(d devno) *emulate.Spec {
 }
 
 func sym(p, target string) emulate.Node {
-	return emulate.Node{Path: p, Type: "symlink", Target: target}
+	return emulate.Node{Path: p, Type: fusefs.TypeSymlink, Target: target}
 }
-func dir(p string) emulate.Node { return emulate.Node{Path: p, Type: "dir"} }
+func dir(p string) emulate.Node { return emulate.Node{Path: p, Type: fusefs.TypeDir} }
 func file(p, content string) emulate.Node {
-	return emulate.Node{Path: p, Type: "file", Content: content}
+	return emulate.Node{Path: p, Type: fusefs.TypeFile, Content: content}
 }
 
 // subsystem makes dax0.0's subsystem link point at target, plus extra
@@ -180,12 +182,12 @@ func adversaries() []adversary {
 		{name: "a chain of 40 symbolic links", nodes: chain(40), want: isDAX},
 		{name: "a chain of 41 symbolic links", nodes: chain(41), want: eloop},
 		{name: "a subsystem whose readlink fails with EIO",
-			faults: []emulate.Fault{{Path: devDir + "/subsystem", Op: "readlink", Errno: "EIO"}}, want: "from_fd -EIO"},
+			faults: []emulate.Fault{{Path: devDir + "/subsystem", Op: fusefs.OpReadlink, Errno: syscall.EIO}}, want: "from_fd -EIO"},
 		{name: "a bus/dax whose lookup fails with EACCES",
-			faults: []emulate.Fault{{Path: "sys/bus/dax", Op: "lookup", Errno: "EACCES"}}, want: "from_fd -EACCES"},
+			faults: []emulate.Fault{{Path: "sys/bus/dax", Op: fusefs.OpLookup, Errno: syscall.EACCES}}, want: "from_fd -EACCES"},
 		{name: "a dev/char entry whose lookup fails with ENOMEM", nodes: nil,
 			after: func(f *emulate.Fixture, e string) error {
-				return f.AddFault(emulate.Fault{Path: e, Op: "lookup", Errno: "ENOMEM"})
+				return f.AddFault(emulate.Fault{Path: e, Op: fusefs.OpLookup, Errno: syscall.ENOMEM})
 			}, want: "from_fd -ENOMEM"},
 		{name: "an absolute subsystem target into the fixture's sysfs",
 			after: func(f *emulate.Fixture, e string) error {
@@ -223,8 +225,8 @@ func noDevNodeSpec() *emulate.Spec {
 	return &emulate.Spec{
 		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Size: 1 << 30, Align: 2 << 20}},
 		Nodes: []emulate.Node{
-			{Path: "data/dax", Type: "char", Major: emulate.DefaultDAXMajor, Minor: 0},
-			{Path: "dev/dax0.0", Type: "file", Content: "not a device\n"},
+			{Path: "data/dax", Type: fusefs.TypeCharDev, Major: emulate.DefaultDAXMajor, Minor: 0},
+			{Path: "dev/dax0.0", Type: fusefs.TypeFile, Content: "not a device\n"},
 		},
 	}
 }

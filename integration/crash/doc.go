@@ -15,13 +15,13 @@
 //	                   `pmem2emu check` (busy on a slow spec, or on the default one) and
 //	                   during `pmem2emu exec`: exit 130 or the command's status, nothing
 //	                   mounted, no temporary directory left.
-//	panic_test.go      a test that panics while holding an emulate.Start fixture, run as a
+//	panic_test.go      a test that panics while holding an emutest.Start fixture, run as a
 //	                   child test process: in the test's goroutine t.Cleanup runs and
 //	                   unmounts; in another goroutine, on -test.timeout and on os.Exit it
 //	                   does not, the mount is stale and `umount --stale` recovers it.
 //	fulldisk_test.go   TMPDIR on a full 64 KiB tmpfs (blocks full; blocks and inodes
 //	                   full): `pmem2emu check`, `pmem2emu exec`, emulate.Mount and
-//	                   emulate.Start either work or fail naming the directory and
+//	                   emutest.Start either work or fail naming the directory and
 //	                   "no space left on device"; nothing mounted.
 //
 // # How
@@ -44,7 +44,7 @@
 //
 //   - TestKilledCheckAndExecAreRecovered/a check killed …: a process that
 //     serves a fixture and waits on it itself (`pmem2emu check`; any Go test
-//     using emulate.Start) does not die of SIGKILL while one of its calls
+//     using emutest.Start) does not die of SIGKILL while one of its calls
 //     is in its own server's hands: the waiting thread sleeps
 //     uninterruptibly (request_wait_answer) until the request is answered,
 //     and only the release of the /dev/fuse descriptor — at the exit of

@@ -22,7 +22,7 @@ import (
 // TestFullTempDirectory points TMPDIR at a 64 KiB tmpfs filled up, in two
 // ways: only its blocks are full (a directory still fits: tmpfs gives
 // directories no blocks), or its inodes too (nothing can be created).
-// pmem2emu check and exec, emulate.Mount and emulate.Start either work or
+// pmem2emu check and exec, emulate.Mount and emutest.Start either work or
 // fail with an error naming the directory and "no space left on device";
 // nothing stays mounted either way.
 func TestFullTempDirectory(t *testing.T) {
@@ -77,7 +77,7 @@ func TestFullTempDirectory(t *testing.T) {
 				}
 				nothingMountedBelow(t, tmp)
 			})
-			t.Run("emulate.Start in a test whose TMPDIR is full", func(t *testing.T) {
+			t.Run("emutest.Start in a test whose TMPDIR is full", func(t *testing.T) {
 				cmd := helperProcess("fatal", tmp, 30*time.Second)
 				var out bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &out, &out

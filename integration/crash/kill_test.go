@@ -90,7 +90,7 @@ func TestKilledMountIsRecoveredByTheNextMount(t *testing.T) {
 }
 
 // TestKilledMountIsRecoveredByTheNextFixture is the same with the next
-// fixture started in-process by emulate.Mount, as emulate.Start does.
+// fixture started in-process by emulate.Mount, as emutest.Start does.
 func TestKilledMountIsRecoveredByTheNextFixture(t *testing.T) {
 	dir := t.TempDir()
 	killRounds(t, dir, noReaper, func(i int) {

@@ -15,22 +15,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // TestHelperProcess is the child test process of the tests below, not a
 // test of its own: run by helperProcess with a mode as its argument, it
-// starts a fixture with emulate.Start, prints its root and then ends the
+// starts a fixture with emutest.Start, prints its root and then ends the
 // way the mode says. Without an argument it does nothing.
 func TestHelperProcess(t *testing.T) {
 	mode := flag.Arg(0)
 	if mode == "" {
 		return
 	}
-	f := emulate.Start(t, &emulate.Spec{
+	f := emutest.Start(t, &emulate.Spec{
 		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Size: 1 << 30}},
-		Nodes:      []emulate.Node{{Path: "data/slow", Type: "file"}},
-		Faults:     []emulate.Fault{{Path: "data/slow", Op: "getattr", Delay: "1h"}},
+		Nodes:      []emulate.Node{{Path: "data/slow", Type: fusefs.TypeFile}},
+		Faults:     []emulate.Fault{{Path: "data/slow", Op: fusefs.OpGetattr, Delay: time.Hour}},
 	})
 	fmt.Printf("fixture %s\n", f.Root())
 	os.Stdout.Sync()
@@ -55,7 +57,7 @@ func TestHelperProcess(t *testing.T) {
 	}
 }
 
-// TestPanicWhileHoldingAFixture runs a test that holds an emulate.Start
+// TestPanicWhileHoldingAFixture runs a test that holds an emutest.Start
 // fixture and ends badly, as a child test process, then looks at what the
 // fixture left.
 //

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -25,7 +27,7 @@ var page = uint64(os.Getpagesize())
 // descSpec is a Device DAX beside a 12-byte regular file.
 func descSpec() *emulate.Spec {
 	s := hostileSpec()
-	s.Nodes = []emulate.Node{{Path: "data/small", Type: "file", Content: "hello, pmem\n"}, {Path: "data/dir", Type: "dir"}}
+	s.Nodes = []emulate.Node{{Path: "data/small", Type: fusefs.TypeFile, Content: "hello, pmem\n"}, {Path: "data/dir", Type: fusefs.TypeDir}}
 	return s
 }
 
@@ -49,7 +51,7 @@ func highFD(t *testing.T) int {
 // device number SourceFromFD saw, and every call works on whatever the
 // number refers to now — fstat of the new file, sysfs of the old device.
 func TestReusedDescriptorNumbers(t *testing.T) {
-	f := emulate.Start(t, descSpec())
+	f := emutest.Start(t, descSpec())
 	sysfs := pmem2.WithSysfsRoot(f.Sysfs())
 	dax := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 	small := testutil.OpenFD(t, f.Path("data/small"), unix.O_RDONLY)
@@ -137,7 +139,7 @@ func statSize(t *testing.T, p string) uint64 {
 // (dup3, atomic) or leaving it closed. No call may panic or return anything
 // but a result one of those files (or no file) allows.
 func TestDescriptorClosedDuringTheCall(t *testing.T) {
-	f := emulate.Start(t, descSpec())
+	f := emutest.Start(t, descSpec())
 	sysfs := pmem2.WithSysfsRoot(f.Sysfs())
 	dax := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 	small := testutil.OpenFD(t, f.Path("data/small"), unix.O_RDONLY)

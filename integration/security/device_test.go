@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
@@ -30,15 +31,15 @@ func TestDeviceModeRefusesRealDevices(t *testing.T) {
 		dev  string // "block 8:0"
 	}{
 		{"a block device 8:0 is refused, naming the node",
-			&emulate.Spec{Nodes: []emulate.Node{{Path: "dev/sda", Type: "block", Major: 8, Minor: 0}}}, "dev/sda", "block device 8:0"},
+			&emulate.Spec{Nodes: []emulate.Node{{Path: "dev/sda", Type: fusefs.TypeBlockDev, Major: 8, Minor: 0}}}, "dev/sda", "block device 8:0"},
 		{"a char device 10:237 is refused, naming the node",
-			&emulate.Spec{Nodes: []emulate.Node{{Path: "dev/loop-control", Type: "char", Major: 10, Minor: 237}}}, "dev/loop-control", "char device 10:237"},
+			&emulate.Spec{Nodes: []emulate.Node{{Path: "dev/loop-control", Type: fusefs.TypeCharDev, Major: 10, Minor: 237}}}, "dev/loop-control", "char device 10:237"},
 		{"a Device DAX declared as char 8:0 is refused, naming its node",
 			&emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 8, Minor: 0, Size: 1 << 30}}}, "dev/dax0.0", "char device 8:0"},
 		{"a disk beside an allowed memory device is refused all the same",
 			&emulate.Spec{
 				DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}},
-				Nodes:      []emulate.Node{{Path: "dev/sda", Type: "block", Major: 8, Minor: 0}},
+				Nodes:      []emulate.Node{{Path: "dev/sda", Type: fusefs.TypeBlockDev, Major: 8, Minor: 0}},
 			}, "dev/sda", "block device 8:0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -73,12 +74,12 @@ func TestDeviceModeRefusesRealDevices(t *testing.T) {
 	}
 
 	t.Run("a device-mode fixture refuses a disk added at runtime and keeps serving without it", func(t *testing.T) {
-		f := emulate.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}}},
+		f := emutest.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}}},
 			emulate.WithDeviceMode())
 		for _, n := range []emulate.Node{
-			{Path: "dev/sda", Type: "block", Major: 8, Minor: 0},
-			{Path: "dev/loop-control", Type: "char", Major: 10, Minor: 237},
-			{Path: "dev/dax0.0", Type: "char", Major: 8, Minor: 0}, // replacing an allowed node
+			{Path: "dev/sda", Type: fusefs.TypeBlockDev, Major: 8, Minor: 0},
+			{Path: "dev/loop-control", Type: fusefs.TypeCharDev, Major: 10, Minor: 237},
+			{Path: "dev/dax0.0", Type: fusefs.TypeCharDev, Major: 8, Minor: 0}, // replacing an allowed node
 		} {
 			err := f.SetNode(n)
 			if !errors.Is(err, fusefs.ErrDeviceNotAllowed) || !strings.Contains(err.Error(), n.Path) {
@@ -99,7 +100,7 @@ func TestDeviceModeRefusesRealDevices(t *testing.T) {
 	})
 
 	t.Run("a device-mode mount drops nodev and nothing else: it stays nosuid and private", func(t *testing.T) {
-		f := emulate.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}}},
+		f := emutest.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}}},
 			emulate.WithDeviceMode())
 		mnt, super := mountOptions(t, f.Root())
 		if mnt["nodev"] || !mnt["nosuid"] || super["allow_other"] {

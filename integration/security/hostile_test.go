@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -90,14 +92,14 @@ func node(n emulate.Node) func(t *testing.T, f *emulate.Fixture, p string) func(
 }
 
 func content(s string) func(t *testing.T, f *emulate.Fixture, p string) func() {
-	return node(emulate.Node{Type: "file", ContentBase64: []byte(s)})
+	return node(emulate.Node{Type: fusefs.TypeFile, ContentBase64: []byte(s)})
 }
 
 // fifoWithWriter replaces the file with a FIFO that a writer holds open,
 // having written data into it.
 func fifoWithWriter(data string) func(t *testing.T, f *emulate.Fixture, p string) func() {
 	return func(t *testing.T, f *emulate.Fixture, p string) func() {
-		require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeFIFO}))
 		// O_RDWR opens a FIFO at once, with or without a reader.
 		fd, err := unix.Open(f.Path(p), unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		require.NoError(t, err)
@@ -114,14 +116,14 @@ func fifoWithWriter(data string) func(t *testing.T, f *emulate.Fixture, p string
 // pointing at the next, the last at a file holding data.
 func symlinkChain(n int, data string) func(t *testing.T, f *emulate.Fixture, p string) func() {
 	return func(t *testing.T, f *emulate.Fixture, p string) func() {
-		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/real", Type: "file", Content: data}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: "sys/chain/real", Type: fusefs.TypeFile, Content: data}))
 		next := f.Path("sys/chain/real")
 		for i := n - 1; i >= 1; i-- {
 			l := "sys/chain/l" + strconv.Itoa(i)
-			require.NoError(t, f.SetNode(emulate.Node{Path: l, Type: "symlink", Target: next}))
+			require.NoError(t, f.SetNode(emulate.Node{Path: l, Type: fusefs.TypeSymlink, Target: next}))
 			next = f.Path(l)
 		}
-		require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: next}))
+		require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeSymlink, Target: next}))
 		return nil
 	}
 }
@@ -139,21 +141,21 @@ var (
 // the code the pmem2 package documents.
 var hostileFiles = []hostile{
 	{name: "a FIFO without a writer reads empty, never blocks",
-		put: node(emulate.Node{Type: "fifo"}), size: sizeFormat, align: alignFormat, msg: `content ""`},
+		put: node(emulate.Node{Type: fusefs.TypeFIFO}), size: sizeFormat, align: alignFormat, msg: `content ""`},
 	{name: "a FIFO a writer holds open is -EAGAIN, never blocks",
 		put: fifoWithWriter(""), size: result{code: eagain}, align: result{code: eagain}},
 	{name: "a FIFO a writer filled is read once, like a file",
 		put: fifoWithWriter("4096\n"), size: result{val: 4096}, align: result{val: 4096}},
 	{name: "a char device node cannot be opened on a nodev mount",
-		put: node(emulate.Node{Type: "char", Major: 1, Minor: 5}), size: result{code: eacces}, align: alignWalkedPast},
+		put: node(emulate.Node{Type: fusefs.TypeCharDev, Major: 1, Minor: 5}), size: result{code: eacces}, align: alignWalkedPast},
 	{name: "a block device node cannot be opened on a nodev mount",
-		put: node(emulate.Node{Type: "block", Major: 8, Minor: 0}), size: result{code: eacces}, align: alignWalkedPast},
+		put: node(emulate.Node{Type: fusefs.TypeBlockDev, Major: 8, Minor: 0}), size: result{code: eacces}, align: alignWalkedPast},
 	{name: "a socket cannot be opened",
-		put: node(emulate.Node{Type: "socket"}), size: result{code: enxio}, align: alignWalkedPast},
+		put: node(emulate.Node{Type: fusefs.TypeSocket}), size: result{code: enxio}, align: alignWalkedPast},
 	{name: "a 1 GiB file is read 64 bytes deep",
-		put: node(emulate.Node{Type: "file", Content: "4096\n", Size: gib}), size: result{val: 4096}, align: result{val: 4096}},
+		put: node(emulate.Node{Type: fusefs.TypeFile, Content: "4096\n", Size: gib}), size: result{val: 4096}, align: result{val: 4096}},
 	{name: "a 1 GiB file of zeros is a format error",
-		put: node(emulate.Node{Type: "file", Size: gib}), size: sizeFormat, align: alignFormat, msg: `content "\x00`},
+		put: node(emulate.Node{Type: fusefs.TypeFile, Size: gib}), size: sizeFormat, align: alignFormat, msg: `content "\x00`},
 	{name: "non-UTF-8 bytes alone are a format error",
 		put: content("\xff\xfe\xfd\n"), size: sizeFormat, align: alignFormat, msg: `content "\xff\xfe\xfd\n"`},
 	{name: "non-UTF-8 bytes after the number are a format error",
@@ -165,11 +167,11 @@ var hostileFiles = []hostile{
 	{name: "a UTF-8 digit that is not ASCII (fullwidth 4) is a format error",
 		put: content("\uff14096\n"), size: sizeFormat, align: alignFormat},
 	{name: "a directory fails to read with EISDIR",
-		put: node(emulate.Node{Type: "dir"}), size: result{code: eisdir}, align: result{code: eisdir}},
+		put: node(emulate.Node{Type: fusefs.TypeDir}), size: result{code: eisdir}, align: result{code: eisdir}},
 	{name: "a file without any read permission is EACCES, even for root",
-		put: node(emulate.Node{Type: "file", Mode: "0000", Content: "4096\n"}), size: result{code: eacces}, align: alignWalkedPast},
+		put: node(emulate.Node{Type: fusefs.TypeFile, Mode: 0o000, Content: "4096\n"}), size: result{code: eacces}, align: alignWalkedPast},
 	{name: "a symlink to itself is ELOOP",
-		put: node(emulate.Node{Type: "symlink", Target: "size"}), size: result{code: eloop}, align: alignWalkedPast},
+		put: node(emulate.Node{Type: fusefs.TypeSymlink, Target: "size"}), size: result{code: eloop}, align: alignWalkedPast},
 	// <sysfs>/dev/char/252:0/size passes one link before the chain;
 	// dax_region/align is opened below the resolved device directory.
 	{name: "a size file reached through 40 links in all is read",
@@ -200,11 +202,11 @@ func TestHostileSysfs(t *testing.T) {
 			if tg.key == "align" {
 				want = h.align
 				if h.name == "a symlink to itself is ELOOP" {
-					h.put = node(emulate.Node{Type: "symlink", Target: "align"})
+					h.put = node(emulate.Node{Type: fusefs.TypeSymlink, Target: "align"})
 				}
 			}
 			t.Run(h.name+" ("+tg.name+")", func(t *testing.T) {
-				f := emulate.Start(t, hostileSpec())
+				f := emutest.Start(t, hostileSpec()).Fixture
 				fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 				src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))
 				wantCode(t, err, 0)
@@ -243,7 +245,7 @@ func TestHostileSysfsPaths(t *testing.T) {
 		{"a sysfs root reached through a 255-byte name works",
 			func(t *testing.T, f *emulate.Fixture) string {
 				name := strings.Repeat("n", 255)
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/" + name, Type: "symlink", Target: "."}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/" + name, Type: fusefs.TypeSymlink, Target: "."}))
 				return f.Sysfs() + "/" + name
 			}, calls{}},
 		// FUSE passes a name longer than NAME_MAX to the server, as
@@ -255,18 +257,18 @@ func TestHostileSysfsPaths(t *testing.T) {
 			calls{fromFD: -pmem2.Code(syscall.ENOENT)}},
 		{"a sysfs root reached through a name of non-UTF-8 bytes works",
 			func(t *testing.T, f *emulate.Fixture) string {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/\xff\xfe\x80", Type: "symlink", Target: "."}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/\xff\xfe\x80", Type: fusefs.TypeSymlink, Target: "."}))
 				return f.Sysfs() + "/\xff\xfe\x80"
 			}, calls{}},
 		{"a subsystem resolving to a directory dax below a non-UTF-8 name is a Device DAX",
 			func(t *testing.T, f *emulate.Fixture) string {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/\xc3\x28/dax", Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/\xc3\x28/dax", Type: fusefs.TypeDir}))
 				require.NoError(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/\xc3\x28/dax")))
 				return f.Sysfs()
 			}, calls{}},
 		{"a subsystem resolving to a non-UTF-8 name is an invalid file type",
 			func(t *testing.T, f *emulate.Fixture) string {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/da\xffx", Type: "dir"}))
+				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/da\xffx", Type: fusefs.TypeDir}))
 				require.NoError(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/elsewhere/da\xffx")))
 				return f.Sysfs()
 			}, calls{fromFD: pmem2.ErrInvalidFileType}},
@@ -276,7 +278,7 @@ func TestHostileSysfsPaths(t *testing.T) {
 			func(t *testing.T, f *emulate.Fixture) string { return padRoot(f, 4096) }, calls{fromFD: enametoolong}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := emulate.Start(t, hostileSpec())
+			f := emutest.Start(t, hostileSpec()).Fixture
 			fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 			root := c.root(t, f)
 			var src *pmem2.Source
@@ -315,7 +317,7 @@ func padRoot(f *emulate.Fixture, n int) string {
 // in this process, allocates per request) the process allocates no more
 // per call for the 1 GiB file than for the small one, give or take 1 KiB.
 func TestA1GiBSizeFileIsNotReadWhole(t *testing.T) {
-	f := emulate.Start(t, hostileSpec())
+	f := emutest.Start(t, hostileSpec()).Fixture
 	fd := testutil.OpenFD(t, f.Path("dev/dax0.0"), unix.O_PATH)
 	sizeRel := devDir(t, f, "sys/dev/char/252:0") + "/size"
 
@@ -372,7 +374,7 @@ func TestA1GiBSizeFileIsNotReadWhole(t *testing.T) {
 	})
 	t.Run("on the FUSE fixture: no more for 1 GiB than for 5 bytes", func(t *testing.T) {
 		allocs, bytes := measure(t, f.Sysfs(), func(big bool) {
-			n := emulate.Node{Path: sizeRel, Type: "file", Content: "4096\n"}
+			n := emulate.Node{Path: sizeRel, Type: fusefs.TypeFile, Content: "4096\n"}
 			if big {
 				n.Size = gib
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
@@ -72,7 +73,7 @@ func wantPrivateOptions(t *testing.T, root string) {
 }
 
 // TestMountsAreNodevNosuidAndPrivate: a fixture mounted with the defaults
-// (emulate.Start, emulate.Mount, `pmem2emu mount`) is nodev, nosuid and
+// (emutest.Start, emulate.Mount, `pmem2emu mount`) is nodev, nosuid and
 // closed to every user but the one who mounted it; allow_other comes only
 // from an explicit option or flag, and even then the files' modes hold.
 func TestMountsAreNodevNosuidAndPrivate(t *testing.T) {
@@ -91,8 +92,8 @@ func TestMountsAreNodevNosuidAndPrivate(t *testing.T) {
 		}
 	})
 
-	t.Run("emulate.Start mounts nodev,nosuid without allow_other", func(t *testing.T) {
-		f := emulate.Start(t, nil)
+	t.Run("emutest.Start mounts nodev,nosuid without allow_other", func(t *testing.T) {
+		f := emutest.Start(t, nil)
 		wantPrivateOptions(t, f.Root())
 	})
 
@@ -109,9 +110,9 @@ func TestMountsAreNodevNosuidAndPrivate(t *testing.T) {
 		require.NoError(t, mkdir(dir))
 		spec := emulate.Default()
 		spec.Nodes = append(spec.Nodes,
-			emulate.Node{Path: "data/secret", Type: "file", Mode: "0600", Content: "root only\n"},
-			emulate.Node{Path: "data/public", Type: "file", Mode: "0644", Content: "everyone\n"},
-			emulate.Node{Path: "dev/null0", Type: "char", Major: 1, Minor: 3, Mode: "0666"})
+			emulate.Node{Path: "data/secret", Type: fusefs.TypeFile, Mode: 0o600, Content: "root only\n"},
+			emulate.Node{Path: "data/public", Type: fusefs.TypeFile, Mode: 0o644, Content: "everyone\n"},
+			emulate.Node{Path: "dev/null0", Type: fusefs.TypeCharDev, Major: 1, Minor: 3, Mode: 0o666})
 		f, err := emulate.Mount(dir, spec, emulate.WithFusefsOptions(fusefs.Options{AllowOther: true}))
 		require.NoError(t, err)
 		defer f.Close()

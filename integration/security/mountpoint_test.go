@@ -98,7 +98,7 @@ func helperMountpoints([]string) int {
 	return 0
 }
 
-// TestMountPointsAreChecked: emulate.Mount (and so emulate.Start and every
+// TestMountPointsAreChecked: emulate.Mount (and so emutest.Start and every
 // CLI command) refuses /, /sys, /dev and /proc however they are spelled or
 // reached, a file, a missing directory and — unless forced — a non-empty
 // directory, with an error naming the directory. The attempts run in a

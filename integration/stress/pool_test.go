@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 )
 
 // TestUnmountGivesBackEveryDescriptor reads one fixture file from many
@@ -28,7 +29,7 @@ func TestUnmountGivesBackEveryDescriptor(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fixture")
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	before := takeResources(t)
-	f, err := emulate.Mount(dir, &emulate.Spec{Nodes: []emulate.Node{{Path: "data/small", Type: "file", Content: fileData}}})
+	f, err := emulate.Mount(dir, &emulate.Spec{Nodes: []emulate.Node{{Path: "data/small", Type: fusefs.TypeFile, Content: fileData}}})
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for range 32 {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -32,7 +34,7 @@ const workers = 64
 func spec() *emulate.Spec {
 	return &emulate.Spec{
 		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 16 << 20, Align: 2 << 20}},
-		Nodes:      []emulate.Node{{Path: "data/small", Type: "file", Content: fileData}},
+		Nodes:      []emulate.Node{{Path: "data/small", Type: fusefs.TypeFile, Content: fileData}},
 	}
 }
 
@@ -129,12 +131,12 @@ func newLoad(t *testing.T, dir string) *load {
 	l.sizeFile = devDir + "/size"
 	l.alignFile = path.Dir(devDir) + "/dax_region/align"
 	l.rules = [numRules]emulate.Fault{
-		ruleDevGetattr:  {Path: "dev/dax0.0", Op: "getattr", Errno: "EIO"},
-		ruleSubsystem:   {Path: devDir + "/subsystem", Op: "readlink", Errno: "EIO"},
-		ruleSizeRead:    {Path: l.sizeFile, Op: "read", Errno: "EIO"},
-		ruleAlignRead:   {Path: l.alignFile, Op: "read", Errno: "EIO"},
-		ruleFileGetattr: {Path: "data/small", Op: "getattr", Errno: "EIO"},
-		ruleFileRead:    {Path: "data/small", Op: "read", Errno: "EIO"},
+		ruleDevGetattr:  {Path: "dev/dax0.0", Op: fusefs.OpGetattr, Errno: syscall.EIO},
+		ruleSubsystem:   {Path: devDir + "/subsystem", Op: fusefs.OpReadlink, Errno: syscall.EIO},
+		ruleSizeRead:    {Path: l.sizeFile, Op: fusefs.OpRead, Errno: syscall.EIO},
+		ruleAlignRead:   {Path: l.alignFile, Op: fusefs.OpRead, Errno: syscall.EIO},
+		ruleFileGetattr: {Path: "data/small", Op: fusefs.OpGetattr, Errno: syscall.EIO},
+		ruleFileRead:    {Path: "data/small", Op: fusefs.OpRead, Errno: syscall.EIO},
 	}
 	l.daxFD, err = unix.Open(f.Path("dev/dax0.0"), unix.O_RDWR|unix.O_CLOEXEC, 0)
 	require.NoError(t, err)

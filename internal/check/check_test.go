@@ -8,13 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/internal/check"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
 func TestRun(t *testing.T) {
 	t.Run("every expectation of the default fixture holds", func(t *testing.T) {
-		f := emulate.Start(t, nil)
+		f := emutest.Start(t, nil).Fixture
 		rep, err := check.Run(context.Background(), f, f.Spec().Checks())
 		require.NoError(t, err)
 		for _, r := range rep.Rows {
@@ -30,7 +31,7 @@ func TestRun(t *testing.T) {
 			Name: "dax0.0", Size: 1 << 30,
 			Expect: &emulate.Expect{Path: &emulate.Outcome{Size: &size}},
 		}}}
-		f := emulate.Start(t, spec)
+		f := emutest.Start(t, spec).Fixture
 		rep, err := check.Run(context.Background(), f, spec.Checks())
 		require.NoError(t, err)
 		require.Len(t, rep.Rows, 1)
@@ -42,7 +43,7 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("a cancelled context stops the run with its error", func(t *testing.T) {
-		f := emulate.Start(t, nil)
+		f := emutest.Start(t, nil).Fixture
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		rep, err := check.Run(ctx, f, f.Spec().Checks())

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
+	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -117,7 +118,7 @@ func (s shellRunner) Command(string, ...string) (*exec.Cmd, error) {
 
 func TestRunUnderAFixture(t *testing.T) {
 	probe := cref.Build(t)
-	f := emulate.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{
+	f := emutest.Start(t, &emulate.Spec{DAXDevices: []emulate.DAXDevice{
 		{Name: "dax0.0", Size: 1 << 30, Align: 2 << 20},
 		{Name: "dax1.0", Minor: 1, Size: 1 << 30, NDBus: new(false)},
 	}})

@@ -1,4 +1,0 @@
-package emulate
-
-// StartFailure exposes Start's failure message to the tests.
-var StartFailure = startFailure

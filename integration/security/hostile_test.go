@@ -169,7 +169,7 @@ var hostileFiles = []hostile{
 	{name: "a directory fails to read with EISDIR",
 		put: node(emulate.Node{Type: fusefs.TypeDir}), size: result{code: eisdir}, align: result{code: eisdir}},
 	{name: "a file without any read permission is EACCES, even for root",
-		put: node(emulate.Node{Type: fusefs.TypeFile, Mode: 0o000, Content: "4096\n"}), size: result{code: eacces}, align: alignWalkedPast},
+		put: node(emulate.Node{Type: fusefs.TypeFile, Mode: emulate.NoPerm, Content: "4096\n"}), size: result{code: eacces}, align: alignWalkedPast},
 	{name: "a symlink to itself is ELOOP",
 		put: node(emulate.Node{Type: fusefs.TypeSymlink, Target: "size"}), size: result{code: eloop}, align: alignWalkedPast},
 	// <sysfs>/dev/char/252:0/size passes one link before the chain;

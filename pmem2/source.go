@@ -43,6 +43,7 @@ type Source struct {
 	rdev      uint64 // st_rdev at SourceFromFD time
 	anonSize  uint64
 	sysfsRoot string
+	devRoot   string // where libdaxctl's /dev/<name> is: "dev" beside sysfsRoot
 	procFD    string
 }
 

@@ -42,9 +42,9 @@ func ExampleCodeOf() {
 }
 
 // A Device DAX is a character device whose sysfs subsystem is "dax"; its
-// size and alignment are those of the nd_dax whose namespace holds it, and
-// libdaxctl knows it by its node in /dev. Here /dev/zero plays dax0.0, in
-// the files of a sysfs the port reads (a real one has many more).
+// size and alignment are those of the nd_dax above it, and libdaxctl knows
+// it by its node in /dev. Here /dev/zero plays dax0.0, in the files of a
+// sysfs the port reads (a real one has many more).
 func ExampleWithSysfsRoot() {
 	root, err := os.MkdirTemp("", "pmem")
 	if err != nil {
@@ -65,8 +65,6 @@ func ExampleWithSysfsRoot() {
 	put(region+"/dax0.1/dax0.0/subsystem", "-> ../../../../../../../bus/dax")
 	put("sys/bus/dax/uevent", "")
 	put(region+"/dax0.1/dax0.0/size", "8388608\n") // libdaxctl reads it to list the device
-	put(region+"/dax0.1/namespace", "namespace0.0\n")
-	put(region+"/namespace0.0/holder", "dax0.1\n")
 	put(region+"/dax0.1/size", "8388608\n")
 	put(region+"/dax0.1/align", "2097152\n")
 	put("dev/dax0.0", "-> /dev/zero")

@@ -159,11 +159,11 @@ func TestDeviceDAXReadAtAndWriteAtGoThroughAMapping(t *testing.T) {
 		_, err := daxSource(t, s, unix.O_PATH).ReadAt(make([]byte, 1), 0)
 		wantCode(t, err, errnoCode(syscall.EBADF))
 	})
-	t.Run("a Device DAX no namespace holds fails the size check", func(t *testing.T) {
+	t.Run("a Device DAX without /dev node fails the size check", func(t *testing.T) {
 		s := newSysfs(t)
 		s.busDAX("1:5")
 		src := daxSource(t, s, unix.O_RDWR)
-		s.file(ns0+"/holder", "\n")
+		s.devNode("dax0.0", "")
 		_, err := src.ReadAt(make([]byte, 1), 0)
 		wantCode(t, err, ErrDAXRegionNotFound)
 	})

@@ -198,16 +198,9 @@ var ndCases = []ndCase{
 	{Name: "an nd_dax align of mode 0400 is 0 for uid 65534 only", Build: chmod(ndDax0+"/align", 0o400),
 		Root: healthy, Nobody: &ndResult{Size: ndWant{V: testDAXSize}, Align: ndWant{Code: ErrInvalidAlignmentValue}}},
 
-	// No namespace holds the device: C crashes, the port returns the codes
-	// of C's branch for a namespace without nd_dax.
+	// Where libdaxctl cannot match the device, C crashes; the port returns
+	// the codes of C's branch for a namespace without nd_dax.
 	{Name: "a Device DAX without NVDIMM bus (dax_hmem) is not found", Build: hmemDAX, Root: notFound, CrashBothUsers: true},
-	{Name: "an nd_dax no namespace holds is not found", Build: set(ns0+"/holder", "\n"), Root: notFound, CrashBothUsers: true},
-	{Name: "an nd_dax whose namespace has no holder attribute is not found", Build: del(ns0 + "/holder"),
-		Root: notFound, CrashBothUsers: true},
-	{Name: "an nd_dax whose namespace holds another nd_dax is not found", Build: set(ns0+"/holder", "dax0.2\n"),
-		Root: notFound, CrashBothUsers: true},
-	{Name: "a holder with a trailing space names no nd_dax", Build: set(ns0+"/holder", "dax0.1 \n"),
-		Root: notFound, CrashBothUsers: true},
 	{Name: "a Device DAX without /dev node is not found", Build: func(s *sysfsTree) { s.busDAX("1:5"); s.devNode("dax0.0", "") },
 		Root: notFound, CrashBothUsers: true},
 	{Name: "a Device DAX whose /dev node has another number is not found",
@@ -244,16 +237,26 @@ var ndCases = []ndCase{
 		s.ndDAX(daxDev{region: r, ns: "namespace0.0", ndDax: "dax0.1", name: "dax0.0", rdev: "1:5", size: gib, align: 2 * mib})
 		renameDAX(s, r, ndBusDir+"/regionX")
 	}, Root: notFound, CrashBothUsers: true},
-	{Name: "a namespace not named after its region (namespace1.0 in region0) is not listed by libndctl",
+
+
+	// What ties the nd_dax to a namespace and the attributes libndctl
+	// reads only to add the bus, region, namespace or nd_dax to its lists:
+	// when one is missing, libndctl leaves the device out and C crashes;
+	// the port does not read them and returns the nd_dax's values (the
+	// package documentation says why).
+	{Name: "an nd_dax no namespace holds: C crashes, the port reads on", Build: set(ns0+"/holder", "\n"),
+		Root: healthy, CrashBothUsers: true},
+	{Name: "an nd_dax whose namespace has no holder attribute: C crashes, the port reads on", Build: del(ns0 + "/holder"),
+		Root: healthy, CrashBothUsers: true},
+	{Name: "an nd_dax whose namespace holds another nd_dax: C crashes, the port reads on", Build: set(ns0+"/holder", "dax0.2\n"),
+		Root: healthy, CrashBothUsers: true},
+	{Name: "a holder with a trailing space names no nd_dax: C crashes, the port reads on", Build: set(ns0+"/holder", "dax0.1 \n"),
+		Root: healthy, CrashBothUsers: true},
+	{Name: "a namespace not named after its region (namespace1.0 in region0): C crashes, the port reads on",
 		Build: func(s *sysfsTree) {
 			s.ndRegion(s.ndBus(0), 0)
 			s.ndDAX(daxDev{region: region0, ns: "namespace1.0", ndDax: "dax0.1", name: "dax0.0", rdev: "1:5", size: gib, align: 2 * mib})
-		}, Root: notFound, CrashBothUsers: true},
-
-	// Attributes libndctl reads only to add the bus, region, namespace or
-	// nd_dax to its lists: when one cannot be read, libndctl leaves the
-	// device out and C crashes; the port does not read them and returns
-	// the nd_dax's values (the package documentation says why).
+		}, Root: ok(gib, 2*mib), CrashBothUsers: true},
 	{Name: "a bus without commands: C crashes, the port reads on", Build: del(ndBusDir + "/commands"), Root: healthy, CrashBothUsers: true},
 	{Name: "a bus without provider: C crashes, the port reads on", Build: del(ndBusDir + "/provider"), Root: healthy, CrashBothUsers: true},
 	{Name: "a bus missing from class/nd: C crashes, the port reads on", Build: del("class/nd/ndctl0"), Root: healthy, CrashBothUsers: true},

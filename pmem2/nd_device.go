@@ -35,7 +35,8 @@ func (d *ndDevice) region() []byte { return d.path[:d.regionEnd] }
 func (d *ndDevice) ndDax() []byte  { return d.path[:d.ndDaxEnd] }
 func (d *ndDevice) dev() []byte    { return d.path[:d.n] }
 
-// namespaceName is the namespace's name, "namespace0.0".
+// namespaceName is the namespace's name, "namespace0.0"; "" until a
+// lookupExact lookup found it.
 func (d *ndDevice) namespaceName() []byte { return d.ns[:d.nsN] }
 
 // ndDaxName and devName are the last components: "dax0.1", "dax0.0".

@@ -59,10 +59,10 @@ func (s *Source) directDevDAX(d *ndDevice, mode lookupMode) string {
 	if !readableIn(d.dev(), "size") {
 		return "the device's size cannot be read (libdaxctl leaves the device out)"
 	}
-	if why := d.findNamespace(); why != "" {
-		return why
-	}
 	if mode == lookupExact {
+		if why := d.findNamespace(); why != "" {
+			return why
+		}
 		ctl, why := s.checkBus(d)
 		if why != "" {
 			return why

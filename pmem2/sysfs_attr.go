@@ -56,13 +56,6 @@ func attrContent(b []byte) ([]byte, bool) {
 	return b, true
 }
 
-// attrReadable reports whether libndctl's read of the attribute succeeds.
-func attrReadable(cpath []byte) bool {
-	var buf attrBuf
-	_, ok := readAttr(cpath, &buf)
-	return ok
-}
-
 // statPath is stat(2) of the NUL-terminated path, symbolic links followed
 // (libdaxctl's stat of /dev/<name>); false when it fails.
 func statPath(cpath []byte, st *unix.Stat_t) bool {

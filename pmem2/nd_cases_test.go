@@ -238,7 +238,6 @@ var ndCases = []ndCase{
 		renameDAX(s, r, ndBusDir+"/regionX")
 	}, Root: notFound, CrashBothUsers: true},
 
-
 	// What ties the nd_dax to a namespace and the attributes libndctl
 	// reads only to add the bus, region, namespace or nd_dax to its lists:
 	// when one is missing, libndctl leaves the device out and C crashes;

@@ -175,6 +175,15 @@ func devDir(t *testing.T, f *emulate.Fixture, charLink string) string {
 	return filepath.ToSlash(rel)
 }
 
+func pathDir(p string) string { return p[:strings.LastIndexByte(p, '/')] }
+
+// ndDaxDir is the directory of the nd_dax above a Device DAX of the bus
+// model (its parent), relative to the mount root.
+func ndDaxDir(t *testing.T, f *emulate.Fixture, charLink string) string {
+	t.Helper()
+	return pathDir(devDir(t, f, charLink))
+}
+
 // regionAlign is the dax_region/align file pmem2's walk finds first for a
 // Device DAX on the NVDIMM bus: in the parent of the device's directory.
 func regionAlign(t *testing.T, f *emulate.Fixture, charLink string) string {

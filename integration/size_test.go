@@ -103,15 +103,15 @@ func TestSize(t *testing.T) {
 				}
 			})
 		}
-		t.Run("fstat failing on a Device DAX is -errno before its size file is read", func(t *testing.T) {
+		t.Run("fstat failing on a Device DAX is -errno before any sysfs file is read", func(t *testing.T) {
 			f := start(t, nil)
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			addFault(t, f, "dev/dax0.0", "getattr", "EIO")
-			sizeFile := devDir(t, f, dax0Char) + "/size"
+			sizeFile := ndDaxDir(t, f, dax0Char) + "/size"
 			before := f.Server().Calls(sizeFile, fusefs.OpRead)
 			checkSize(t, f, src, sizeCase{want: -5, msg: []string{"pmem2_source_size", "fstat"}})
 			if n := f.Server().Calls(sizeFile, fusefs.OpRead) - before; n != 0 {
-				t.Errorf("the size file was read %d times after fstat failed", n)
+				t.Errorf("the nd_dax's size was read %d times after fstat failed", n)
 			}
 		})
 		t.Run("a descriptor closed after SourceFromFD is an invalid handle", func(t *testing.T) {
@@ -130,10 +130,11 @@ func TestSize(t *testing.T) {
 			rel string
 			sizeCase
 		}{
-			{"dev/dax0.0", sizeCase{name: "a Device DAX on the dax bus has its sysfs size", size: gib}},
-			{"dev/dax1.0", sizeCase{name: "a Device DAX in the dax class has its sysfs size", size: 512 * mib}},
+			{"dev/dax0.0", sizeCase{name: "a Device DAX on the dax bus has its nd_dax's size", size: gib}},
+			{"dev/dax1.0", sizeCase{name: "a Device DAX in the dax class has its nd_dax's size", size: 512 * mib}},
 			{"dev/dax2.0", sizeCase{name: "a Device DAX with no NVDIMM bus is DAX_REGION_NOT_FOUND where C crashes",
-				want: pmem2.ErrDAXRegionNotFound, msg: []string{"pmem2_source_size", "find dax region", "{sys}/dev/char/252:2"}}},
+				want: pmem2.ErrDAXRegionNotFound,
+				msg:  []string{"pmem2_source_size", "find nd_dax", "{sys}/dev/char/252:2", "no nd_dax in an NVDIMM region"}}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				src, _ := newSource(t, f, c.rel, opath)
@@ -142,188 +143,179 @@ func TestSize(t *testing.T) {
 		}
 	})
 
-	t.Run("a Device DAX whose dax_region is removed is DAX_REGION_NOT_FOUND", func(t *testing.T) {
+	t.Run("a Device DAX's size is its nd_dax's, whatever its own size file and dax_region say", func(t *testing.T) {
 		f := start(t, nil)
 		src, _ := newSource(t, f, "dev/dax0.0", opath)
-		must(t, f.Remove(pathDir(regionAlign(t, f, dax0Char))))
-		checkSize(t, f, src, sizeCase{want: pmem2.ErrDAXRegionNotFound})
+		must(t, f.WriteFile(devDir(t, f, dax0Char)+"/size", []byte("one gigabyte\n")))
+		must(t, f.Remove(ndDaxDir(t, f, dax0Char)+"/dax_region"))
+		checkSize(t, f, src, sizeCase{size: gib})
 	})
 
-	t.Run("size file contents", testSizeContents)
-	t.Run("size file replaced", testSizeReplaced)
-	t.Run("size file faults", testSizeFaults)
+	t.Run("one call reads two sysfs files: the device's size and the nd_dax's", func(t *testing.T) {
+		f := start(t, nil)
+		src, _ := newSource(t, f, "dev/dax0.0", opath)
+		checkSize(t, f, src, sizeCase{size: gib})
+		f.Server().ResetCalls()
+		checkSize(t, f, src, sizeCase{size: gib})
+		reads := 0
+		for p, ops := range f.Server().CallCounts() {
+			if n := ops[fusefs.OpRead]; n > 0 {
+				reads += int(n)
+				if p != devDir(t, f, dax0Char)+"/size" && p != ndDaxDir(t, f, dax0Char)+"/size" {
+					t.Errorf("Size read %s", p)
+				}
+			}
+		}
+		if reads != 2 {
+			t.Errorf("Size made %d reads, want 2", reads)
+		}
+	})
+
+	t.Run("nd_dax size contents", testSizeContents)
+	t.Run("nd_dax size replaced", testSizeReplaced)
+	t.Run("nd_dax size faults", testSizeFaults)
+	t.Run("what libdaxctl needs of the device", testDeviceNeeds)
 }
 
-// testSizeContents writes every form of the size file at runtime and reads
-// it through one source: the read is never cached.
+// testSizeContents writes every form of the nd_dax's size at runtime and
+// reads it through one source: the read is never cached. libndctl reads
+// it with strtoull(buf, NULL, 0): no format check, 2^64-1 on overflow.
 func testSizeContents(t *testing.T) {
 	f := start(t, nil)
-	sizeFile := devDir(t, f, dax0Char) + "/size"
+	sizeFile := ndDaxDir(t, f, dax0Char) + "/size"
 	src, _ := newSource(t, f, "dev/dax0.0", opath)
-	format := pmem2.ErrInvalidSizeFormat
-	erange := -pmem2.Code(unix.ERANGE)
 	for _, c := range []struct {
 		name    string
 		content string
-		want    pmem2.Code
 		size    uint64
 	}{
-		{"a decimal number and a newline is the size", "1073741824\n", 0, gib},
-		{"a number without its newline is INVALID_SIZE_FORMAT", "1073741824", format, 0},
-		{"words are INVALID_SIZE_FORMAT", "one gigabyte\n", format, 0},
-		{"an empty file is INVALID_SIZE_FORMAT", "", format, 0},
-		{"a lone newline is INVALID_SIZE_FORMAT", "\n", format, 0},
-		{"a number followed by a space is INVALID_SIZE_FORMAT", "4096 \n", format, 0},
-		{"a number followed by CR LF is INVALID_SIZE_FORMAT", "4096\r\n", format, 0},
-		{"a unit suffix is INVALID_SIZE_FORMAT", "1G\n", format, 0},
-		{"an exponent is INVALID_SIZE_FORMAT", "1e9\n", format, 0},
-		{"a NUL inside the number is INVALID_SIZE_FORMAT", "40\x0096\n", format, 0},
-		{"a lone NUL is INVALID_SIZE_FORMAT", "\x00", format, 0},
-		{"0x with no digits is INVALID_SIZE_FORMAT", "0x\n", format, 0},
-		{"hex is read as strtoull base 0 does", "0x40000000\n", 0, gib},
-		{"upper-case hex is read too", "0X40000000\n", 0, gib},
-		{"a leading zero makes octal", "010\n", 0, 8},
-		{"an octal number with an 8 stops at the 8: INVALID_SIZE_FORMAT", "08\n", format, 0},
-		{"leading white space is skipped", " \t 4096\n", 0, 4096},
-		{"a plus sign is accepted", "+4096\n", 0, 4096},
-		{"a minus sign negates modulo 2^64, as strtoull does", "-1\n", 0, math.MaxUint64},
-		{"2^64-1 is the largest size", "18446744073709551615\n", 0, math.MaxUint64},
-		{"2^64 overflows: -ERANGE", "18446744073709551616\n", erange, 0},
-		{"a huge number overflows: -ERANGE", strings.Repeat("9", 40) + "\n", erange, 0},
-		{"hex beyond 64 bits overflows: -ERANGE", "0x10000000000000000\n", erange, 0},
-		{"only the byte after the number counts", "4096\nrubbish", 0, 4096},
-		{"64 bytes holding the number and its newline are read", strings.Repeat(" ", 62) + "1\n", 0, 1},
-		{"a newline beyond 64 bytes is never read: INVALID_SIZE_FORMAT", strings.Repeat(" ", 63) + "1\n", format, 0},
-		{"leading zeros beyond 64 bytes leave no newline: INVALID_SIZE_FORMAT", strings.Repeat("0", 70) + "1\n", format, 0},
+		{"a decimal number and a newline is the size", "1073741824\n", gib},
+		{"a number needs no newline", "1073741824", gib},
+		{"words are 0", "one gigabyte\n", 0},
+		{"an empty file is 0", "", 0},
+		{"a lone newline is 0", "\n", 0},
+		{"a number followed by a space is the number", "4096 \n", 4096},
+		{"a number followed by CR LF is the number", "4096\r\n", 4096},
+		{"a unit suffix is ignored", "1G\n", 1},
+		{"an exponent is ignored", "1e9\n", 1},
+		{"a NUL ends the number", "40\x0096\n", 40},
+		{"a lone NUL is 0", "\x00", 0},
+		{"0x with no digits is 0", "0x\n", 0},
+		{"hex is read as strtoull base 0 does", "0x40000000\n", gib},
+		{"upper-case hex is read too", "0X40000000\n", gib},
+		{"a leading zero makes octal", "010\n", 8},
+		{"an octal number stops at an 8", "08\n", 0},
+		{"leading white space is skipped", " \t 4096\n", 4096},
+		{"a plus sign is accepted", "+4096\n", 4096},
+		{"a minus sign negates modulo 2^64, as strtoull does", "-1\n", math.MaxUint64},
+		{"2^64-1 is the largest size", "18446744073709551615\n", math.MaxUint64},
+		{"2^64 saturates at 2^64-1", "18446744073709551616\n", math.MaxUint64},
+		{"a huge number saturates", strings.Repeat("9", 40) + "\n", math.MaxUint64},
+		{"hex beyond 64 bits saturates", "0x10000000000000000\n", math.MaxUint64},
+		{"what follows the number does not count", "4096\nrubbish", 4096},
+		{"1023 bytes are read whole", strings.Repeat(" ", 1021) + "1\n", 1},
+		{"1024 bytes fill libndctl's buffer: unreadable, 2^64-1", strings.Repeat(" ", 1022) + "1\n", math.MaxUint64},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			must(t, f.WriteFile(sizeFile, []byte(c.content)))
 			before := f.Server().Calls(sizeFile, fusefs.OpRead)
-			var msg []string
-			if c.want != 0 {
-				msg = []string{"pmem2_source_size", "parse", "{sys}/dev/char/252:0/size"}
-			}
-			checkSize(t, f, src, sizeCase{want: c.want, size: c.size, msg: msg})
+			checkSize(t, f, src, sizeCase{size: c.size})
 			if f.Server().Calls(sizeFile, fusefs.OpRead) == before {
-				t.Error("Size did not read the size file: a cached value was used")
+				t.Error("Size did not read the nd_dax's size: a cached value was used")
 			}
 		})
 	}
 }
 
-// testSizeReplaced puts other kinds of node where the size file should be.
+// testSizeReplaced puts other kinds of node where the nd_dax's size should
+// be: whatever libndctl cannot read is 2^64-1, returned with code 0.
 func testSizeReplaced(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		setup func(t *testing.T, f *emulate.Fixture, sizeFile string)
-		sizeCase
+		size  uint64
 	}{
-		{name: "a missing size file is -ENOENT",
-			setup:    func(t *testing.T, f *emulate.Fixture, p string) { must(t, f.Remove(p)) },
-			sizeCase: sizeCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
-		{name: "a device whose dev/char/M:m entry is removed after SourceFromFD is -ENOENT",
-			setup:    func(t *testing.T, f *emulate.Fixture, p string) { must(t, f.Remove(dax0Char)) },
-			sizeCase: sizeCase{want: -2, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
-		{name: "a directory in its place is -EISDIR",
+		{name: "a missing size is 2^64-1",
+			setup: func(t *testing.T, f *emulate.Fixture, p string) { must(t, f.Remove(p)) }, size: math.MaxUint64},
+		{name: "a directory in its place is 2^64-1",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
 				must(t, f.SetNode(emulate.Node{Path: p, Type: "dir"}))
-			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.EISDIR), msg: []string{"read", "{sys}/dev/char/252:0/size"}}},
-		{name: "a FIFO in its place reads nothing and does not block: INVALID_SIZE_FORMAT",
+			}, size: math.MaxUint64},
+		{name: "a FIFO in its place reads nothing and does not block (C would): 0",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
 				must(t, f.SetNode(emulate.Node{Path: p, Type: "fifo"}))
-			},
-			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content ""`}}},
-		{name: "a socket in its place cannot be opened: -ENXIO",
+			}, size: 0},
+		{name: "a socket in its place cannot be opened: 2^64-1",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
 				must(t, f.SetNode(emulate.Node{Path: p, Type: "socket"}))
-			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.ENXIO)}},
-		{name: "a device node in its place on a nodev mount is -EACCES",
+			}, size: math.MaxUint64},
+		{name: "a device node in its place on a nodev mount cannot be opened: 2^64-1",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
 				must(t, f.SetNode(emulate.Node{Path: p, Type: "char", Major: 1, Minor: 5}))
-			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES), msg: []string{"open"}}},
+			}, size: math.MaxUint64},
 		{name: "a symlink in its place is followed",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
 				must(t, f.SetNode(emulate.Node{Path: "sys/other/size", Type: "file", Content: "8192\n"}))
 				must(t, f.SetNode(emulate.Node{Path: p, Type: "symlink", Target: f.Path("sys/other/size")}))
-			},
-			sizeCase: sizeCase{size: 8192}},
-		{name: "a size file with no read bit at all is -EACCES, even for root",
+			}, size: 8192},
+		{name: "a size with no read bit at all cannot be read, even by root: 2^64-1",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
 				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Mode: "0200", Content: "4096\n"}))
-			},
-			sizeCase: sizeCase{want: -pmem2.Code(unix.EACCES)}},
-		{name: "a 1 GiB size file is read 64 bytes deep",
+			}, size: math.MaxUint64},
+		{name: "a 1 GiB size file fills libndctl's 1024-byte read: 2^64-1",
 			setup: func(t *testing.T, f *emulate.Fixture, p string) {
 				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Content: "4096\n", Size: gib}))
-			},
-			sizeCase: sizeCase{size: 4096}},
-		{name: "a 1 GiB size file of zeros is INVALID_SIZE_FORMAT",
-			setup: func(t *testing.T, f *emulate.Fixture, p string) {
-				must(t, f.SetNode(emulate.Node{Path: p, Type: "file", Size: gib}))
-			},
-			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat}},
+			}, size: math.MaxUint64},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
-			sizeFile := devDir(t, f, dax0Char) + "/size"
+			sizeFile := ndDaxDir(t, f, dax0Char) + "/size"
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.setup(t, f, sizeFile)
 			var got uint64
 			var err error
 			within(t, 10*time.Second, "Size", func() { got, err = src.Size() })
-			checkSizeResult(t, f, got, err, c.sizeCase)
+			checkSizeResult(t, f, got, err, sizeCase{size: c.size})
 		})
 	}
 
-	t.Run("/dev/zero in its place reads NUL bytes: INVALID_SIZE_FORMAT (device mode)", func(t *testing.T) {
+	t.Run("/dev/zero in its place fills libndctl's read with NUL bytes: 2^64-1 (device mode)", func(t *testing.T) {
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
-		sizeFile := devDir(t, f, "sys/dev/char/1:5") + "/size"
+		sizeFile := ndDaxDir(t, f, "sys/dev/char/1:5") + "/size"
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
 		must(t, f.SetNode(emulate.Node{Path: sizeFile, Type: "char", Major: 1, Minor: 5}))
-		checkSize(t, f, src, sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "\x00`}})
+		checkSize(t, f, src, sizeCase{size: math.MaxUint64})
 	})
 }
 
-// testSizeFaults makes the size file's open, lookup or read fail or run
-// short.
+// testSizeFaults makes the nd_dax size's open, lookup or read fail or run
+// short: libndctl keeps 2^64-1 for a size it cannot read.
 func testSizeFaults(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		fault emulate.Fault // Path filled in
-		sizeCase
+		size  uint64
 	}{
-		{name: "a read failing with EIO is -EIO", fault: emulate.Fault{Op: "read", Errno: "EIO"},
-			sizeCase: sizeCase{want: -5, msg: []string{"pmem2_source_size", "read", "{sys}/dev/char/252:0/size"}}},
-		{name: "a read failing with EACCES is -EACCES", fault: emulate.Fault{Op: "read", Errno: "EACCES"},
-			sizeCase: sizeCase{want: -13}},
-		{name: "a read failing with ENODEV is -ENODEV", fault: emulate.Fault{Op: "read", Errno: "ENODEV"},
-			sizeCase: sizeCase{want: -19}},
-		{name: "an open failing with EACCES is -EACCES", fault: emulate.Fault{Op: "open", Errno: "EACCES"},
-			sizeCase: sizeCase{want: -13, msg: []string{"pmem2_source_size", "open", "{sys}/dev/char/252:0/size"}}},
-		{name: "a lookup failing with ENOMEM is -ENOMEM", fault: emulate.Fault{Op: "lookup", Errno: "ENOMEM"},
-			sizeCase: sizeCase{want: -12, msg: []string{"open"}}},
-		{name: "a short read is not continued (one read, as C): INVALID_SIZE_FORMAT",
-			fault:    emulate.Fault{Op: "read", Short: 4},
-			sizeCase: sizeCase{want: pmem2.ErrInvalidSizeFormat, msg: []string{`content "1073"`}}},
-		{name: "a slow read is waited for", fault: emulate.Fault{Op: "read", Delay: "50ms"},
-			sizeCase: sizeCase{size: gib}},
+		{name: "a read failing with EIO is 2^64-1", fault: emulate.Fault{Op: "read", Errno: "EIO"}, size: math.MaxUint64},
+		{name: "a read failing with ENODEV is 2^64-1", fault: emulate.Fault{Op: "read", Errno: "ENODEV"}, size: math.MaxUint64},
+		{name: "an open failing with EACCES is 2^64-1", fault: emulate.Fault{Op: "open", Errno: "EACCES"}, size: math.MaxUint64},
+		{name: "a lookup failing with ENOMEM is 2^64-1", fault: emulate.Fault{Op: "lookup", Errno: "ENOMEM"}, size: math.MaxUint64},
+		{name: "a short read is not continued (one read, as C)", fault: emulate.Fault{Op: "read", Short: 4}, size: 1073},
+		{name: "a slow read is waited for", fault: emulate.Fault{Op: "read", Delay: "50ms"}, size: gib},
 		{name: "a read failing once fails that call only", fault: emulate.Fault{Op: "read", Errno: "EIO", Times: 1},
-			sizeCase: sizeCase{want: -5}},
+			size: math.MaxUint64},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
-			sizeFile := devDir(t, f, dax0Char) + "/size"
+			sizeFile := ndDaxDir(t, f, dax0Char) + "/size"
 			src, _ := newSource(t, f, "dev/dax0.0", opath)
 			c.fault.Path = sizeFile
 			must(t, f.AddFault(c.fault))
 			op, _ := fusefs.ParseOp(c.fault.Op)
 			before := f.Server().Calls(sizeFile, op)
-			checkSize(t, f, src, c.sizeCase)
+			checkSize(t, f, src, sizeCase{size: c.size})
 			if n := f.Server().Calls(sizeFile, op) - before; n != 1 {
-				t.Errorf("%d %s calls of the size file reached the server, want 1", n, c.fault.Op)
+				t.Errorf("%d %s calls of the nd_dax's size reached the server, want 1", n, c.fault.Op)
 			}
 			if c.fault.Times == 1 {
 				checkSize(t, f, src, sizeCase{size: gib})
@@ -332,4 +324,48 @@ func testSizeFaults(t *testing.T) {
 	}
 }
 
-func pathDir(p string) string { return p[:strings.LastIndexByte(p, '/')] }
+// testDeviceNeeds breaks, at runtime, what libdaxctl needs to match the
+// device: its /dev node and its own size. C crashes there; both calls
+// return pmem2's documented codes. What C never reads does not matter.
+func testDeviceNeeds(t *testing.T) {
+	notFound := func(why string) sizeCase {
+		return sizeCase{want: pmem2.ErrDAXRegionNotFound, msg: []string{"pmem2_source_size", "find nd_dax", why}}
+	}
+	for _, c := range []struct {
+		name  string
+		setup func(t *testing.T, f *emulate.Fixture)
+		sizeCase
+	}{
+		{name: "a device whose size read fails with EIO is left out by libdaxctl: DAX_REGION_NOT_FOUND",
+			setup: func(t *testing.T, f *emulate.Fixture) {
+				addFault(t, f, devDir(t, f, dax0Char)+"/size", "read", "EIO")
+			}, sizeCase: notFound("the device's size cannot be read")},
+		{name: "a device without size is left out by libdaxctl: DAX_REGION_NOT_FOUND",
+			setup:    func(t *testing.T, f *emulate.Fixture) { must(t, f.Remove(devDir(t, f, dax0Char)+"/size")) },
+			sizeCase: notFound("the device's size cannot be read")},
+		{name: "a device whose /dev node is removed is not matched: DAX_REGION_NOT_FOUND",
+			setup:    func(t *testing.T, f *emulate.Fixture) { must(t, f.Remove("dev/dax0.0")) },
+			sizeCase: notFound("there is no {sys}/../dev/dax0.0")},
+		{name: "a device whose /dev node has another number is not matched: DAX_REGION_NOT_FOUND",
+			setup: func(t *testing.T, f *emulate.Fixture) {
+				// Removed first: a node replaced in place keeps its number
+				// in the kernel's attribute cache.
+				must(t, f.Remove("dev/dax0.0"))
+				must(t, f.SetNode(emulate.Node{Path: "dev/dax0.0", Type: "char", Major: 252, Minor: 9}))
+			}, sizeCase: notFound("does not have the device number 252:0")},
+		{name: "a dev/char entry removed after SourceFromFD does not matter: libdaxctl lists the device in its nd_dax",
+			setup:    func(t *testing.T, f *emulate.Fixture) { must(t, f.Remove(dax0Char)) },
+			sizeCase: sizeCase{size: gib}},
+		{name: "a dev/char entry retargeted to another device does not move it: libdaxctl matches it by its /dev node",
+			setup: func(t *testing.T, f *emulate.Fixture) {
+				must(t, f.SetTarget(dax0Char, "../../"+strings.TrimPrefix(devDir(t, f, dax1Char), "sys/")))
+			}, sizeCase: sizeCase{size: gib}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := start(t, nil)
+			src, _ := newSource(t, f, "dev/dax0.0", opath)
+			c.setup(t, f)
+			checkSize(t, f, src, c.sizeCase)
+		})
+	}
+}

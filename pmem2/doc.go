@@ -72,8 +72,8 @@
 //  4. one read of "<device>/size": libdaxctl drops a device it cannot read;
 //  5. one read of "<nd_dax>/size" (Size) or "<nd_dax>/align" (Alignment).
 //
-// "<dev>" is the directory "dev" beside the sysfs root ("/dev" for
-// "/sys"; see WithSysfsRoot). Reads are C's: one read of up to 1024 bytes
+// "<dev>" is the directory "dev" beside the sysfs root, "<sysfs>/../dev"
+// ("/dev" for "/sys"; see WithSysfsRoot). Reads are C's: one read of up to 1024 bytes
 // (nothing allocated by file size), and the same parsing.
 //
 // Why that is C's answer. The kernel builds sysfs and /dev by four rules:

@@ -41,7 +41,7 @@ func SourceFromFD(fd int, opts ...Option) (*Source, error) {
 		return nil, fstatErr(fnFromFD, errno)
 	}
 	c := apply(opts)
-	s := &Source{fd: fd, rdev: st.Rdev, sysfsRoot: c.sysfsRoot, devRoot: devRootFor(c.sysfsRoot), procFD: c.procFD}
+	s := &Source{fd: fd, rdev: st.Rdev, sysfsRoot: c.sysfsRoot, procFD: c.procFD}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		s.typ = FileTypeRegular

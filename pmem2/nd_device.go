@@ -95,9 +95,9 @@ func isName(b []byte) bool {
 // devNode stats "<dev>/<name>", as libdaxctl stats /dev/<name>, and
 // reports whether it exists and carries the device number rdev.
 func (s *Source) devNode(name []byte) (exists, matches bool) {
-	var pbuf [pathMax + 1]byte
-	p := attrPath(pbuf[:], s.devRoot, name)
-	if p == nil {
+	var pbuf [pathMax + 64]byte
+	p, ok := cstr(devPath(pbuf[:0], s.sysfsRoot, name))
+	if !ok {
 		return false, false
 	}
 	var st unix.Stat_t

@@ -52,9 +52,9 @@ func (s *Source) directDevDAX(d *ndDevice, mode lookupMode) string {
 	exists, matches := s.devNode(d.devName())
 	switch {
 	case !exists:
-		return "there is no " + s.devRoot + "/" + string(d.devName()) + " (libdaxctl stats it to match the device)"
+		return "there is no " + string(devPath(nil, s.sysfsRoot, d.devName())) + " (libdaxctl stats it to match the device)"
 	case !matches:
-		return s.devRoot + "/" + string(d.devName()) + " does not have the device number " + devno(s.rdev)
+		return string(devPath(nil, s.sysfsRoot, d.devName())) + " does not have the device number " + devno(s.rdev)
 	}
 	if !readableIn(d.dev(), "size") {
 		return "the device's size cannot be read (libdaxctl leaves the device out)"

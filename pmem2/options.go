@@ -1,6 +1,6 @@
 package pmem2
 
-import "path/filepath"
+import "strings"
 
 // Option configures SourceFromFD. The zero Option changes nothing.
 //
@@ -21,16 +21,24 @@ const DefaultSysfsRoot = "/sys"
 // WithSysfsRoot makes the source read sysfs under dir instead of "/sys":
 // every path the C library (and libndctl behind it) reads below /sys moves
 // with it. The device nodes libdaxctl stats, /dev/<name>, move with it to
-// the directory "dev" beside dir (filepath.Join(filepath.Dir(dir), "dev"):
-// "/dev" for "/sys"), which is where an emulated tree puts them. An empty
+// the directory "dev" beside dir, "<dir>/../dev" as the kernel resolves it
+// ("/dev" for "/sys"), which is where an emulated tree puts them. An empty
 // dir keeps the default. It is the one seam a test needs to present an
 // emulated Device DAX; nothing else about the source changes.
 func WithSysfsRoot(dir string) Option { return Option{sysfsRoot: dir} }
 
-// devRootFor is the directory of device nodes that goes with a sysfs
-// root: "dev" beside it.
-func devRootFor(sysfsRoot string) string {
-	return filepath.Join(filepath.Dir(filepath.Clean(sysfsRoot)), "dev")
+// devPath appends "<dev>/<name>" to dst: <dev> is the directory of device
+// nodes that goes with the sysfs root, "dev" beside it as the kernel
+// finds it (".." of the real directory, whatever links lead to it).
+func devPath[N string | []byte](dst []byte, sysfsRoot string, name N) []byte {
+	if sysfsRoot == DefaultSysfsRoot {
+		dst = append(dst, "/dev"...)
+	} else {
+		dst = append(dst, strings.TrimSuffix(sysfsRoot, "/")...)
+		dst = append(dst, "/../dev"...)
+	}
+	dst = append(dst, '/')
+	return append(dst, name...)
 }
 
 // apply folds opts into one configuration; later options win.

@@ -43,7 +43,6 @@ type Source struct {
 	rdev      uint64 // st_rdev at SourceFromFD time
 	anonSize  uint64
 	sysfsRoot string
-	devRoot   string // where libdaxctl's /dev/<name> is: "dev" beside sysfsRoot
 	procFD    string
 }
 

@@ -161,10 +161,14 @@ func testAlignBroken(t *testing.T) {
 			setup:     func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.Remove(a)) },
 			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue, msg: []string{"libndctl cannot read it"}}},
 		{name: "a directory in its place is 0: INVALID_ALIGNMENT_VALUE",
-			setup:     func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.SetNode(emulate.Node{Path: a, Type: "dir"})) },
+			setup: func(t *testing.T, f *emulate.Fixture, a string) {
+				must(t, f.SetNode(emulate.Node{Path: a, Type: "dir"}))
+			},
 			alignCase: value},
 		{name: "a FIFO in its place reads nothing and does not block (C would): INVALID_ALIGNMENT_VALUE",
-			setup:     func(t *testing.T, f *emulate.Fixture, a string) { must(t, f.SetNode(emulate.Node{Path: a, Type: "fifo"})) },
+			setup: func(t *testing.T, f *emulate.Fixture, a string) {
+				must(t, f.SetNode(emulate.Node{Path: a, Type: "fifo"}))
+			},
 			alignCase: value},
 		{name: "an align with no read bit at all is 0 even for root: INVALID_ALIGNMENT_VALUE",
 			setup: func(t *testing.T, f *emulate.Fixture, a string) {
@@ -184,7 +188,7 @@ func testAlignBroken(t *testing.T) {
 				must(t, f.AddFault(emulate.Fault{Path: a, Op: "read", Short: 3}))
 			}, alignCase: alignCase{want: pmem2.ErrInvalidAlignmentValue, msg: []string{"alignment 209 is not a power of two"}}},
 		{name: "a lookup of the nd_dax failing with EACCES hides the device from libdaxctl: INVALID_ALIGNMENT_FORMAT",
-			setup: func(t *testing.T, f *emulate.Fixture, a string) { addFault(t, f, pathDir(a), "lookup", "EACCES") },
+			setup:     func(t *testing.T, f *emulate.Fixture, a string) { addFault(t, f, pathDir(a), "lookup", "EACCES") },
 			alignCase: alignCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{"find nd_dax"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

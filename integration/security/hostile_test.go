@@ -50,10 +50,14 @@ type target struct {
 // must be able to read to list the device.
 var (
 	ndSizeTarget = target{"the nd_dax's size",
-		func(t *testing.T, f *emulate.Fixture) string { return path.Dir(devDir(t, f, "sys/dev/char/252:0")) + "/size" },
+		func(t *testing.T, f *emulate.Fixture) string {
+			return path.Dir(devDir(t, f, "sys/dev/char/252:0")) + "/size"
+		},
 		(*pmem2.Source).Size}
 	ndAlignTarget = target{"the nd_dax's align",
-		func(t *testing.T, f *emulate.Fixture) string { return path.Dir(devDir(t, f, "sys/dev/char/252:0")) + "/align" },
+		func(t *testing.T, f *emulate.Fixture) string {
+			return path.Dir(devDir(t, f, "sys/dev/char/252:0")) + "/align"
+		},
 		(*pmem2.Source).Alignment}
 	devSizeTarget = target{"the device's size",
 		func(t *testing.T, f *emulate.Fixture) string { return devDir(t, f, "sys/dev/char/252:0") + "/size" },

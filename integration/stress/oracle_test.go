@@ -62,8 +62,8 @@ type content struct {
 }
 
 var (
-	eio    = -pmem2.Code(5)
-	page   = uint64(os.Getpagesize())
+	eio  = -pmem2.Code(5)
+	page = uint64(os.Getpagesize())
 )
 
 // sizes are the nd_dax size's contents. The first is the one in force

@@ -63,7 +63,8 @@ func (s *Source) directDevDAX(d *ndDevice, mode lookupMode) string {
 		if why := d.findNamespace(); why != "" {
 			return why
 		}
-		ctl, why := s.checkBus(d)
+		var cbuf [pathMax + 64]byte
+		ctl, why := s.checkBus(d, cbuf[:0])
 		if why != "" {
 			return why
 		}
@@ -269,15 +270,14 @@ func (d *ndDevice) holds(ns []byte) bool {
 // checkBus checks that the bus directory is one libndctl lists: the
 // control device ndctlK of bus ndbusK, /sys/class/nd/ndctlK, has a dev
 // attribute "major:minor" whose /sys/dev/char/major:minor/device is the
-// bus directory (add_bus resolves it to find the regions). It returns the
-// control device's path, NUL-terminated.
-func (s *Source) checkBus(d *ndDevice) ([]byte, string) {
+// bus directory (add_bus resolves it to find the regions). It appends the
+// control device's path to ctl and returns it.
+func (s *Source) checkBus(d *ndDevice, ctl []byte) ([]byte, string) {
 	id, ok := scanName(base(d.bus()), []byte("ndbus"))
 	if !ok {
 		return nil, "the region's parent " + string(d.bus()) + " is not named ndbusN"
 	}
-	var cbuf [pathMax + 64]byte
-	ctl := append(cbuf[:0], s.sysfsRoot...)
+	ctl = append(ctl, s.sysfsRoot...)
 	ctl = strconv.AppendInt(append(ctl, "/class/nd/ndctl"...), int64(id), 10)
 	var buf attrBuf
 	dev, ok := readAttrIn(ctl, "dev", &buf)

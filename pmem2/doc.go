@@ -89,12 +89,14 @@
 // crashes. Steps 2–4 are what C needs of the device itself; the rest of
 // what it needs (below) only decides between that answer and a crash.
 //
-// When step 1 or 2 fails or does not lead to a device as libdaxctl finds
-// it (a dev/char entry that is a directory, or leads to a copy of the
-// device elsewhere…), the port walks libndctl's lists exactly as above,
-// in the same order, reading holders and listing nd_dax directories; a
-// bus, region, namespace or nd_dax is dropped for its name, its dev
-// attribute (buses), a holder or a device, not for its other attributes.
+// When steps 1 to 4 do not lead to a device as libdaxctl finds it (a
+// dev/char entry that is a directory, or leads to a copy of the device
+// elsewhere, a /dev node that does not match…), the port walks libndctl's
+// lists as above, in libndctl's order, reading holders and listing nd_dax
+// directories; it drops a bus, region, namespace or nd_dax for its name, a
+// bus's dev attribute, a holder or a device, not for the other attributes
+// libndctl needs. Where libndctl can read those, what the walk finds is
+// C's answer on any tree, K1–K4 or not; finding nothing is a C crash.
 // On the one tree the tests build that breaks K2 — two /dev nodes with the
 // descriptor's number — C takes the nd_dax of the namespace it visits
 // first, the port the one sys/dev/char names.
@@ -117,10 +119,12 @@
 //     commands or provider, its class/nd entry or dev; a region's size,
 //     mappings, read_only, modalias, nstype, set_cookie; a namespace's
 //     nstype, size, force_raw, modalias, alt_name, uuid, sector_size; an
-//     nd_dax's modalias, uuid, mode, supported_alignments). The port
-//     returns the nd_dax's size and alignment: what C returns once the file
-//     is back, unambiguous since that nd_dax is the only one C could end
-//     at (K2). Those files say nothing about size or alignment and the
+//     nd_dax's modalias, uuid, mode, supported_alignments). Where the
+//     device's own link led the port to it, the port returns the nd_dax's
+//     size and alignment: what C returns once the file is back, unambiguous
+//     since that nd_dax is the only one C could end at (K2). (Through the
+//     walk, a missing holder, bus entry or bus dev means no device: the
+//     codes above.) Those files say nothing about size or alignment and the
 //     kernel makes them world-readable; reading them, as libndctl does,
 //     would cost the port C's dozens of reads on every call.
 //

@@ -12,13 +12,21 @@ import (
 type lookupMode int
 
 const (
-	// lookupDevice checks what ties the device to its nd_dax: the names
-	// libndctl and libdaxctl parse, the namespace holding the nd_dax, the
-	// bus libndctl lists, the /dev node and the device's own size.
+	// lookupDevice checks what C needs of the device itself (its names,
+	// its /dev node, its size) and finds the nd_dax above it: enough for
+	// Size and Alignment, where every other failure of libndctl is a C
+	// crash (see the package documentation). The namespace is not looked
+	// for.
 	lookupDevice lookupMode = iota
-	// lookupExact also reads every attribute libndctl needs to add the
-	// bus, region, namespace and nd_dax (nd_adds.go), so a device is found
-	// exactly when libndctl finds it.
+	// lookupExact also finds the namespace holding the nd_dax, checks that
+	// /sys/class/nd lists the bus, and reads every attribute libndctl needs
+	// to add the bus, region, namespace and nd_dax (nd_adds.go): a device
+	// is found exactly when libndctl finds it. It is for the functions
+	// whose C counterparts return PMEM2_E_DAX_REGION_NOT_FOUND or
+	// PMEM2_E_NOSUPP, rather than crash, when pmem2_region_namespace finds
+	// nothing (the source's NUMA node, device ID, unsafe shutdown count and
+	// bad blocks read the region, its DIMMs and the namespace that
+	// ndDevice names).
 	lookupExact
 )
 

@@ -6,31 +6,81 @@ import (
 	"strconv"
 )
 
-// walkDevDAX is pmem2_region_namespace's loop, FOREACH_BUS_REGION_NAMESPACE
-// with libdaxctl's device list inside, in libndctl's order: buses, regions
-// and namespaces are each listed in directory order and visited last one
-// first (ccan's list_add puts each new device at the head of its list). The
-// first namespace whose holder names an nd_dax with a device whose /dev
-// node carries the descriptor's number wins; d then holds it.
+// walkDevDAX is pmem2_region_namespace's loop for a Device DAX: the first
+// namespace, in libndctl's order, whose holder names an nd_dax of its region
+// that libdaxctl lists a device of whose /dev node carries the descriptor's
+// number; d then holds it.
 //
 // It is the slow path of findDevDAX, taken only when the direct route
 // fails, so it favours fidelity over speed and allocates.
 func (s *Source) walkDevDAX(d *ndDevice, mode lookupMode) bool {
 	w := ndWalk{s: s, mode: mode}
+	return w.eachNamespace(func(r *walkRegion, ns named) bool {
+		var buf attrBuf
+		holder, ok := readAttrIn(r.path+"/"+ns.name, "holder", &buf)
+		if !ok {
+			return false
+		}
+		// ndctl_namespace_get_dax searches the region's list from its head,
+		// the nd_dax listed last; names in one directory are unique, so the
+		// first equal name is the one.
+		daxs := w.ndDaxes(r)
+		j := slices.IndexFunc(daxs, func(x named) bool { return x.name == string(holder) })
+		if j < 0 {
+			return false
+		}
+		ndDax := r.path + "/" + daxs[j].name
+		dev, ok := w.matchingDevice(ndDax, w.daxRegionID(ndDax, r.id))
+		return ok && d.set(r.bus, r.path, ns.name, ndDax, dev, r.id)
+	})
+}
+
+// walkRegion is a region libndctl lists, with what it lists lazily.
+type walkRegion struct {
+	bus, path string
+	id        int32
+	daxs      []named // nil until ndDaxes
+	daxsInit  bool
+}
+
+// eachNamespace is FOREACH_BUS_REGION_NAMESPACE: it calls visit for every
+// namespace libndctl lists, in libndctl's order — buses, regions and
+// namespaces each listed in directory order and visited last one first
+// (ccan's list_add puts each new device at the head of its list) — until
+// visit returns true, and reports whether one did.
+func (w *ndWalk) eachNamespace(visit func(r *walkRegion, ns named) bool) bool {
 	for _, bus := range w.buses() {
 		regions := w.list(bus, func(name []byte) (int32, bool) { return scanName(name, []byte("region")) })
 		for i := len(regions) - 1; i >= 0; i-- {
-			r := regions[i]
-			region := bus + "/" + r.name
-			if mode == lookupExact && !regionAttrsOK([]byte(region)) {
+			r := &walkRegion{bus: bus, path: bus + "/" + regions[i].name, id: regions[i].id}
+			if w.mode == lookupExact && !regionAttrsOK([]byte(r.path)) {
 				continue
 			}
-			if w.inRegion(d, bus, region, r.id) {
-				return true
+			var pre [32]byte
+			prefix := devPrefix(pre[:0], "namespace", r.id)
+			namespaces := w.dedup(r.path, w.list(r.path, func(n []byte) (int32, bool) { return scanName(n, prefix) }),
+				namespaceAttrsOK)
+			for j := len(namespaces) - 1; j >= 0; j-- {
+				if visit(r, namespaces[j]) {
+					return true
+				}
 			}
 		}
 	}
 	return false
+}
+
+// ndDaxes is the region's nd_dax list (daxs_init), in list order: the
+// entries "dax<R>.%d" libndctl adds, last listed first.
+func (w *ndWalk) ndDaxes(r *walkRegion) []named {
+	if !r.daxsInit {
+		var pre [32]byte
+		prefix := devPrefix(pre[:0], "dax", r.id)
+		all := w.dedup(r.path, w.list(r.path, func(n []byte) (int32, bool) { return scanName(n, prefix) }), ndDaxAttrsOK)
+		slices.Reverse(all)
+		r.daxs, r.daxsInit = all, true
+	}
+	return r.daxs
 }
 
 // ndWalk is the state of one walk: what libndctl's context would hold.
@@ -102,44 +152,6 @@ func (w *ndWalk) buses() []string {
 		out = append(out, list[i].path)
 	}
 	return out
-}
-
-// inRegion walks the namespaces of one region (namespaces_init), last
-// listed first, and for each asks for its nd_dax (ndctl_namespace_get_dax)
-// and that nd_dax's devices (libdaxctl).
-func (w *ndWalk) inRegion(d *ndDevice, bus, region string, rid int32) bool {
-	var pre [32]byte
-	nsPrefix := devPrefix(pre[:0], "namespace", rid)
-	namespaces := w.dedup(region, w.list(region, func(n []byte) (int32, bool) { return scanName(n, nsPrefix) }),
-		namespaceAttrsOK)
-	var daxs []named
-	daxsInit := false
-	for i := len(namespaces) - 1; i >= 0; i-- {
-		ns := namespaces[i]
-		var buf attrBuf
-		holder, ok := readAttrIn(region+"/"+ns.name, "holder", &buf)
-		if !ok {
-			continue
-		}
-		if !daxsInit {
-			var pre [32]byte
-			daxPrefix := devPrefix(pre[:0], "dax", rid)
-			daxs = w.dedup(region, w.list(region, func(n []byte) (int32, bool) { return scanName(n, daxPrefix) }),
-				ndDaxAttrsOK)
-			daxsInit = true
-		}
-		// The list is searched from its head, the nd_dax listed last; names
-		// in one directory are unique, so the first equal name is the one.
-		j := slices.IndexFunc(daxs, func(x named) bool { return x.name == string(holder) })
-		if j < 0 {
-			continue
-		}
-		ndDax := region + "/" + daxs[j].name
-		if dev, ok := w.matchingDevice(ndDax, w.daxRegionID(ndDax, rid)); ok {
-			return d.set(bus, region, ns.name, ndDax, dev, rid)
-		}
-	}
-	return false
 }
 
 // dedup keeps the devices libndctl adds: those whose attributes it can

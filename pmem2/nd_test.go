@@ -2,6 +2,7 @@ package pmem2
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,10 +43,12 @@ func TestDeviceDAXSizeAndAlignmentAreLibndctls(t *testing.T) {
 			if got, want := goResult(t, s, fd), c.Want(true, false); got != want {
 				t.Errorf("as root: %s; want %s", got, want)
 			}
-			asUser(t, nobody, func() {
-				if got, want := goResult(t, s, fd), c.Want(false, false); got != want {
-					t.Errorf("as uid %d: %s; want %s", nobody, got, want)
-				}
+			t.Run("as uid 65534", func(t *testing.T) {
+				asUser(t, nobody, func() {
+					if got, want := goResult(t, s, fd), c.Want(false, false); got != want {
+						t.Errorf("%s; want %s", got, want)
+					}
+				})
 			})
 		})
 	}
@@ -112,6 +115,9 @@ func TestExactLookupFindsTheDeviceWhereCDoes(t *testing.T) {
 			if root {
 				find()
 			} else {
+				if os.Geteuid() != 0 {
+					continue // asUser says why in TestDeviceDAXSizeAndAlignmentAreLibndctls
+				}
 				asUser(t, nobody, find)
 			}
 			if found := miss == ""; found == want.Crash {

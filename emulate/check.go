@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -179,6 +180,14 @@ type Result struct {
 	SizeRC      pmem2.Code
 	Alignment   uint64
 	AlignmentRC pmem2.Code
+	NUMANode    int
+	NUMANodeRC  pmem2.Code
+	DeviceID    string
+	DeviceIDRC  pmem2.Code
+	USC         uint64
+	USCRC       pmem2.Code
+	BadBlocks   BadBlocks
+	BadBlocksRC pmem2.Code
 }
 
 // fields are the pmem2 calls a check compares after SourceFromFD, each
@@ -196,6 +205,40 @@ var fields = []struct {
 	{"alignment",
 		func(o *Outcome) (any, *pmem2.Code) { return orNil(o.Alignment), o.AlignmentRC },
 		func(r *Result) (any, pmem2.Code) { return r.Alignment, r.AlignmentRC }},
+	{"numa_node",
+		func(o *Outcome) (any, *pmem2.Code) { return orNil(o.NUMANode), o.NUMANodeRC },
+		func(r *Result) (any, pmem2.Code) { return r.NUMANode, r.NUMANodeRC }},
+	{"device_id",
+		func(o *Outcome) (any, *pmem2.Code) { return idValue(o.DeviceID), o.DeviceIDRC },
+		func(r *Result) (any, pmem2.Code) { return deviceID(r.DeviceID), r.DeviceIDRC }},
+	{"usc",
+		func(o *Outcome) (any, *pmem2.Code) { return orNil(o.USC), o.USCRC },
+		func(r *Result) (any, pmem2.Code) { return r.USC, r.USCRC }},
+	{"badblocks",
+		func(o *Outcome) (any, *pmem2.Code) { return listValue(o.BadBlocks), o.BadBlocksRC },
+		func(r *Result) (any, pmem2.Code) { return append(BadBlocks{}, r.BadBlocks...), r.BadBlocksRC }},
+}
+
+// deviceID is a device id as a line shows it: quoted, so that an empty
+// one is seen ("device_id \"\""); JSON writes it as the plain string.
+type deviceID string
+
+func (d deviceID) String() string { return strconv.Quote(string(d)) }
+
+func idValue(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return deviceID(*p)
+}
+
+// listValue is the expected list as a non-nil BadBlocks (none is [], as
+// JSON writes it), or nil when not expected.
+func listValue(p *BadBlocks) any {
+	if p == nil {
+		return nil
+	}
+	return append(BadBlocks{}, *p...)
 }
 
 // orNil is *p, or an untyped nil for a nil p.
@@ -325,6 +368,24 @@ func (r Result) Line() Line {
 		}
 		l.Fields = append(l.Fields, Field{Name: f.name, Value: v, RC: &rc})
 	}
+	return l
+}
+
+// LineFor is the observed line in the words of the outcome o: the open's
+// errno, or from_fd and, when it is 0, only the calls o expects something
+// of, so that a table row reads GOT beside EXPECTED. Line shows them all.
+func (r Result) LineFor(o *Outcome) Line {
+	l := r.Line()
+	if l.Open != "" || r.FromFD != 0 {
+		return l
+	}
+	kept := l.Fields[:1]
+	for i, f := range fields {
+		if v, rc := f.want(o); v != nil || rc != nil {
+			kept = append(kept, l.Fields[1+i])
+		}
+	}
+	l.Fields = kept
 	return l
 }
 

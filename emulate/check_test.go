@@ -117,6 +117,15 @@ func TestMismatchesNameEachDifference(t *testing.T) {
 			[]string{"from_fd: want 0, got PMEM2_E_INVALID_FILE_TYPE"}},
 		{"an expected code and its value are both compared", emulate.Outcome{AlignmentRC: new(pmem2.Code(0)), Alignment: new(uint64(4096))},
 			emulate.Result{AlignmentRC: -5}, []string{"alignment_rc: want 0, got -EIO"}},
+		{"a wrong NUMA node is named", emulate.Outcome{NUMANode: new(1)}, emulate.Result{NUMANode: 0}, []string{"numa_node: want 1, got 0"}},
+		{"a wrong device id is named, quoted", emulate.Outcome{DeviceID: new("a")}, emulate.Result{DeviceID: ""}, []string{`device_id: want "a", got ""`}},
+		{"a failing count is named", emulate.Outcome{USC: new(uint64(7))}, emulate.Result{USCRC: pmem2.ErrNoSupp}, []string{"usc: want 7, got PMEM2_E_NOSUPP"}},
+		{"no bad blocks expected and none found passes", emulate.Outcome{BadBlocks: new(emulate.BadBlocks(nil))}, emulate.Result{}, nil},
+		{"bad blocks are compared in order", emulate.Outcome{BadBlocks: &emulate.BadBlocks{{Offset: 0, Length: 512}, {Offset: 4096, Length: 512}}},
+			emulate.Result{BadBlocks: emulate.BadBlocks{{Offset: 4096, Length: 512}, {Offset: 0, Length: 512}}},
+			[]string{"badblocks: want [0+512 4096+512], got [4096+512 0+512]"}},
+		{"a bad block code is compared", emulate.Outcome{BadBlocksRC: new(pmem2.ErrCannotReadBounds)}, emulate.Result{},
+			[]string{"badblocks_rc: want PMEM2_E_CANNOT_READ_BOUNDS, got 0"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -140,6 +149,14 @@ func TestOpenModesHaveTheirFlags(t *testing.T) {
 	}
 }
 
+// lineFor is Result.LineFor as a fmt.Stringer.
+type lineFor struct {
+	r emulate.Result
+	o emulate.Outcome
+}
+
+func (l lineFor) String() string { return l.r.LineFor(&l.o).String() }
+
 func TestLinesReadAsTheCheckTable(t *testing.T) {
 	tests := []struct {
 		name string
@@ -152,13 +169,22 @@ func TestLinesReadAsTheCheckTable(t *testing.T) {
 		{"an expected source lists its values",
 			&emulate.Outcome{FromFD: new(pmem2.Code(0)), Size: new(uint64(1 << 30)), Alignment: new(uint64(2 << 20))},
 			"from_fd 0, size 1073741824, alignment 2097152"},
-		{"an observed source lists its values", emulate.Result{Size: 1 << 30, Alignment: 2 << 20},
-			"from_fd 0, size 1073741824, alignment 2097152"},
+		{"an observed source lists its values", emulate.Result{Size: 1 << 30, Alignment: 2 << 20, NUMANode: 1, DeviceID: "8089-a2-1837-00000abc", USC: 7},
+			`from_fd 0, size 1073741824, alignment 2097152, numa_node 1, device_id "8089-a2-1837-00000abc", usc 7, badblocks []`},
 		{"an expected failing call shows its code",
 			&emulate.Outcome{FromFD: new(pmem2.Code(0)), SizeRC: new(pmem2.Code(-34)), Alignment: new(uint64(2 << 20))},
 			"from_fd 0, size_rc -ERANGE, alignment 2097152"},
-		{"an observed failing call shows its code, not its value", emulate.Result{Size: 7, SizeRC: -34, Alignment: 2 << 20},
-			"from_fd 0, size_rc -ERANGE, alignment 2097152"},
+		{"an observed failing call shows its code, not its value", emulate.Result{Size: 7, SizeRC: -34, Alignment: 2 << 20, USC: 3, USCRC: pmem2.ErrNoSupp,
+			BadBlocks: emulate.BadBlocks{{Offset: 0, Length: 512}}, BadBlocksRC: pmem2.ErrCannotReadBounds},
+			`from_fd 0, size_rc -ERANGE, alignment 2097152, numa_node 0, device_id "", usc_rc PMEM2_E_NOSUPP, badblocks_rc PMEM2_E_CANNOT_READ_BOUNDS`},
+		{"an expected device id is quoted and bad blocks are offset+length",
+			&emulate.Outcome{DeviceID: new(""), BadBlocks: &emulate.BadBlocks{{Offset: 4096, Length: 4096}, {Offset: 524288, Length: 512}}},
+			`device_id "", badblocks [4096+4096 524288+512]`},
+		{"an observed line for an outcome shows what it expects",
+			lineFor{emulate.Result{Size: 1, Alignment: 2, NUMANode: 3}, emulate.Outcome{Size: new(uint64(1)), NUMANodeRC: new(pmem2.Code(0))}},
+			"from_fd 0, size 1, numa_node 3"},
+		{"an observed line for an outcome shows a failing from_fd alone",
+			lineFor{emulate.Result{FromFD: -2}, emulate.Outcome{Size: new(uint64(1))}}, "from_fd -ENOENT"},
 		{"a code of 0 beside its value goes without saying", &emulate.Outcome{Size: new(uint64(5)), SizeRC: new(pmem2.Code(0))}, "size 5"},
 		{"a code of 0 alone is shown", &emulate.Outcome{AlignmentRC: new(pmem2.Code(0))}, "alignment_rc 0"},
 		{"an observed failing from_fd hides the calls", emulate.Result{FromFD: pmem2.ErrInvalidFileType, SizeRC: -5},

@@ -19,7 +19,8 @@ var pageSize = os.Getpagesize
 // does on a nodev FUSE mount, never from running the library. The table is
 // generated from Default (go test ./emulate -run
 // TestTheDefaultDocTableIsCurrent -update); "12, page" means from_fd 0,
-// size 12, alignment the page size:
+// size 12, alignment the page size; the second table gives, where they
+// are expected, what NumaNode, DeviceID, DeviceUSC and BadBlocks return:
 //
 //	node              declared                                  r                  w                    rw                 path
 //	dev/dax0.0        Device DAX 252:0, 1 GiB, align 2 MiB      EACCES             EACCES               EACCES             1 GiB, 2 MiB
@@ -52,6 +53,31 @@ var pageSize = os.Getpagesize
 //	                  subsystem: symlink to …/class/mem
 //	dev/dax6.1        Device DAX 252:15, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             -EISDIR, 2 MiB
 //	                  size: directory
+//	dev/dax20.0       Device DAX 252:16, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  NUMA node 1, DIMMs nmem20, bad blocks
+//	                  [4096+4096 524288+512]
+//	dev/dax21.0       Device DAX 252:17, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  DIMMs nmem21 nmem22, bad blocks
+//	                  [1073737728+4096]
+//	dev/dax21.1       Device DAX 252:18, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  DIMMs nmem21 nmem22, bad blocks [0+4096
+//	                  1048576+1048576]
+//	dev/dax22.0       Device DAX 252:19, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  DIMMs nmem23, nmem23 without id
+//	dev/dax23.0       Device DAX 252:20, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  DIMMs nmem24, dirty_shutdown: file
+//	                  "seven\n"
+//	dev/dax24.0       Device DAX 252:21, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  NUMA node 1, DIMMs nmem25, nmem25
+//	                  without dirty_shutdown
+//	dev/dax25.0       Device DAX 252:22, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  DIMMs nmem26, mappings: file "2\n"
+//	dev/dax26.0       Device DAX 252:23, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  badblocks: file "8 8\n16 2 trailing\n
+//	                  1024 1\nbad line\n2048 1\n"
+//	dev/dax27.0       Device DAX 252:24, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  NUMA node 1, DIMMs nmem27, bad blocks
+//	                  [0+512], open of resource fails EACCES
 //	dev/pmem0         fsdax pmem 259:0, 1 GiB                   EACCES             EACCES               EACCES             INVALID_FILE_TYPE
 //	data/empty        empty file                                0, page            INVALID_FILE_HANDLE  0, page            0, page
 //	data/small        file "hello, pmem\n"                      12, page           INVALID_FILE_HANDLE  12, page           12, page
@@ -64,6 +90,18 @@ var pageSize = os.Getpagesize
 //	dev/mem5          char device 1:5, sysfs subsystem mem      EACCES             EACCES               EACCES             INVALID_FILE_TYPE
 //	dev/experimental  char device 60:0, unknown to sysfs        EACCES             EACCES               EACCES             -ENOENT
 //	data/faulty       file "fstat fails\n", getattr fails EIO   -EIO               INVALID_FILE_HANDLE  -EIO               -EIO
+//	data/ras          file "ras\n"                              4, page            INVALID_FILE_HANDLE  4, page            4, page
+//	node         modes      numa_node             device_id                                     usc     badblocks
+//	dev/dax20.0  path       1                     "8089-a2-1837-00000abc"                       7       [4096+4096 524288+512]
+//	dev/dax21.0  path       0                     "8089-a2-1840-000010028089-a2-1840-00001001"  3       [1073737728+4096]
+//	dev/dax21.1  path       0                     "8089-a2-1840-000010028089-a2-1840-00001001"  3       [0+4096 1048576+262144 1310720+262144 1572864+262144 1835008+262144]
+//	dev/dax22.0  path       0                     NOSUPP                                        4       []
+//	dev/dax23.0  path       0                     "8089-a2-1837-00002004"                       0       []
+//	dev/dax24.0  path       1                     "802c-0f-1911-00002005"                       NOSUPP  []
+//	dev/dax25.0  path       0                     "802c-0f-1911-00002006"                       5       []
+//	dev/dax26.0  path       0                     -                                             -       [4096+4096 8192+1024 524288+512]
+//	dev/dax27.0  path       1                     "8089-a2-1837-00000ab7"                       3       CANNOT_READ_BOUNDS
+//	data/ras     r rw path  DAX_REGION_NOT_FOUND  NOSUPP                                        NOSUPP  []
 //
 // Why:
 //
@@ -106,6 +144,30 @@ var pageSize = os.Getpagesize
 //     and a node with a rule is never served from the kernel's attribute
 //     cache, so the fstat of pmem2_source_from_fd reaches the server and
 //     gets EIO.
+//
+// The DIMM-backed devices (regions 20 and up, on the NFIT bus every region
+// of the fixture is on) follow libpmem2's numa_ndctl.c, usc_ndctl.c and
+// badblocks_ndctl.c over libndctl; each device's comment in the code names
+// the C path it reaches:
+//
+//   - The region's numa_node is the NUMA node; the ids of the region's
+//     DIMMs, concatenated in libndctl's DIMM order (the bus directory's,
+//     reversed: nmem22 before nmem21 on dax21.*), are the device id; the
+//     sum of their dirty_shutdown counts is the unsafe shutdown count.
+//   - A DIMM without nfit/id (dax22.0) or without dirty_shutdown (dax24.0)
+//     makes the id or the count PMEM2_E_NOSUPP. A malformed count is
+//     read by strtoll: "seven" is 0 (dax23.0). A mapping naming a DIMM
+//     that is not on the bus is skipped (dax25.0).
+//   - Bad blocks are the region's badblocks lines that overlap the
+//     device, cut to it (a range across dax21.0 and dax21.1 is split
+//     between them) and relative to it; the kernel's lines are at most
+//     512 sectors, so 1 MiB is four bad blocks (dax21.1). The list ends at
+//     the first line sscanf("%llu %u") cannot read (dax26.0). Placing the
+//     device needs its nd_dax's resource, which only root may read:
+//     unreadable (dax27.0, and for a normal user every device) it is
+//     PMEM2_E_CANNOT_READ_BOUNDS.
+//   - data/ras lies on no pmem device: no region, so PMEM2_E_DAX_REGION_NOT_FOUND
+//     and PMEM2_E_NOSUPP, and no bad blocks.
 //
 // Device numbers: Device DAX 252:0…, pmem 259:0, the block device 8:0 and
 // the mem device 1:5 look like a real machine's; the mount is nodev, so the
@@ -209,6 +271,11 @@ func Default() *Spec {
 			{Path: "sys/devices/platform/e820_pmem/ndbus0/region5/dax5.1/dax5.0/size", Op: fusefs.OpRead, Errno: syscall.EIO},
 		},
 	}
+	dimms, ras, rasNodes, rasFaults := rasDefault()
+	s.DIMMs = dimms
+	s.DAXDevices = append(s.DAXDevices, ras...)
+	s.Nodes = append(s.Nodes, rasNodes...)
+	s.Faults = append(s.Faults, rasFaults...)
 	for i := range s.DAXDevices {
 		s.DAXDevices[i].Minor = uint32(i)
 	}

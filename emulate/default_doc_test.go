@@ -105,7 +105,8 @@ func defaultDocTable(s *Spec) string {
 			out.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
 	}
-	return out.String()
+	// The calls on DIMMs and bad blocks, in a second table below.
+	return out.String() + columns(rasTable(s))
 }
 
 // describeDAX says what a Device DAX is declared as: its numbers, size and
@@ -129,7 +130,18 @@ func describeDAX(s *Spec, b *builder, in *daxInfo) string {
 	}
 	add(!in.ndBus, "no NVDIMM bus (hmem.%d)", in.region)
 	add(in.ndBus && !in.daxRegion, "no dax_region/")
+	add(d.DIMMs != nil, "DIMMs %s", strings.Join(d.DIMMs, " "))
+	for _, dimm := range s.DIMMs {
+		if slices.Contains(d.DIMMs, dimm.Name) {
+			add(dimm.ID != nil && *dimm.ID == "", "%s without id", dimm.Name)
+			add(dimm.DirtyShutdown < 0, "%s without dirty_shutdown", dimm.Name)
+		}
+	}
+	add(d.BadBlocks != nil, "bad blocks %s", BadBlocks(d.BadBlocks))
 	generated := b.generatedBy(in.loc)
+	for _, name := range d.DIMMs {
+		generated = append(generated, b.generatedBy(dimmLoc(s, name))...)
+	}
 	for _, n := range s.Nodes {
 		if slices.Contains(generated, n.Path) {
 			add(true, "%s: %s", path.Base(n.Path), describeNode(s, &n))
@@ -179,6 +191,31 @@ func describeNode(s *Spec, n *Node) string {
 	return what
 }
 
+// columns renders rows as doc comment lines, each column as wide as its
+// widest cell.
+func columns(rows [][]string) string {
+	width := map[int]int{}
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	var out strings.Builder
+	for _, r := range rows {
+		line := "//\t"
+		for i, c := range r {
+			line += c + strings.Repeat(" ", width[i]-len(c)+2)
+		}
+		out.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	return out.String()
+}
+
+// dimmLoc is the JSON location of the declared DIMM name.
+func dimmLoc(s *Spec, name string) string {
+	return fmt.Sprintf("dimms[%d]", slices.IndexFunc(s.DIMMs, func(d DIMM) bool { return d.Name == name }))
+}
+
 // brief renders an outcome for the table: the open's errno, the failing
 // from_fd, or size and alignment (a value or a code); "ok" for a bare
 // success, "" for no expectation.
@@ -206,6 +243,64 @@ func brief(o *Outcome) string {
 		return "ok"
 	}
 	return value(o.Size, o.SizeRC) + ", " + value(o.Alignment, o.AlignmentRC)
+}
+
+// rasFields are the calls on DIMMs and bad blocks, which the second table
+// shows: the fields after size and alignment.
+var rasFields = fields[2:]
+
+// rasTable renders, for every expectation of s that names a call on DIMMs
+// or bad blocks, its node, the modes it holds in (one row for the modes
+// that expect the same) and each call's value or code ("-" when not
+// expected), as rows under the main table's columns.
+func rasTable(s *Spec) [][]string {
+	rows := [][]string{{"node", "modes"}}
+	for _, f := range rasFields {
+		rows[0] = append(rows[0], f.name)
+	}
+	add := func(path string, e *Expect) {
+		var order []string
+		byLine := map[string][]string{}
+		for _, m := range Modes() {
+			o := e.For(m)
+			if o == nil {
+				continue
+			}
+			var cells []string
+			for _, f := range rasFields {
+				v, rc := f.want(o)
+				switch {
+				case rc != nil && *rc != 0:
+					cells = append(cells, strings.TrimPrefix(rc.Name(), "PMEM2_E_"))
+				case v != nil:
+					cells = append(cells, valueText(v))
+				default:
+					cells = append(cells, "-")
+				}
+			}
+			if strings.Trim(strings.Join(cells, ""), "-") == "" {
+				continue
+			}
+			k := strings.Join(cells, "\x00")
+			if byLine[k] == nil {
+				order = append(order, k)
+			}
+			byLine[k] = append(byLine[k], string(m))
+		}
+		for _, k := range order {
+			rows = append(rows, append([]string{path, strings.Join(byLine[k], " ")}, strings.Split(k, "\x00")...))
+		}
+	}
+	for _, in := range s.daxInfos() {
+		add("dev/"+in.d.Name, in.d.Expect)
+	}
+	for _, in := range s.pmemInfos() {
+		add("dev/"+in.d.Name, in.d.Expect)
+	}
+	for _, n := range s.Nodes {
+		add(n.Path, n.Expect)
+	}
+	return rows
 }
 
 // humanBytes writes a size in the largest binary unit that divides it.

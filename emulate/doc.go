@@ -34,6 +34,29 @@
 // rule or an expectation can name it. Devices declared without a minor are
 // numbered in declaration order (Fixture.DevNum tells the numbers).
 //
+// # DIMMs, bad blocks and files on pmem
+//
+// The NVDIMM bus is an ACPI NFIT bus (Spec.NDBusProvider "nfit", the
+// default) on which every region is an interleave set of DIMMs (Spec.DIMMs,
+// named per device by DAXDevice.DIMMs; a region that names none gets one
+// generated DIMM with a deterministic id): nmemN with its nfit/ attributes,
+// and regionR/mappingK naming them, which is where libpmem2's
+// pmem2_source_device_id and _device_usc read. The regions stay label-less
+// namespace_io regions, as the kernel makes them for NVDIMMs without a
+// label area; "e820" gives memmap= pmem's bus instead, without DIMMs.
+// Declared bad blocks (BadBlock) become the region's badblocks lines, and
+// a pmem device's block device's, in the kernel's form. The NUMA node of a
+// device is its region's numa_node. A pmem device with HostsFiles takes the
+// mount's device number once mounted, so that the fixture's own regular
+// files lie on it for libpmem2 (which then maps them to extents with
+// FIEMAP, which FUSE does not support: the bad block context of such a file
+// fails with -EOPNOTSUPP, -EBADF for an O_PATH descriptor).
+//
+// Clearing bad blocks (pmem2_badblock_clear) is out of scope: on a Device
+// DAX it submits ARS and clear-error commands through an ioctl on the bus
+// device (/dev/ndctl0), which the fixture does not emulate (its DIMMs and
+// bus support no commands, and the nodev mount opens no device).
+//
 // # Fixtures
 //
 // Mount serves a spec on a directory until Close; in tests emutest.Start

@@ -51,7 +51,9 @@ func (b *encoder) value(v reflect.Value) {
 		}
 		b.WriteByte('}')
 		return
-	case t.Kind() == reflect.Slice && t != bytesType && !v.IsNil():
+	case t.Kind() == reflect.Slice && t != bytesType:
+		// A nil list reached here was given ("badblocks": [] expects
+		// none): it is written as the empty list, never as null.
 		b.WriteByte('[')
 		for i := range v.Len() {
 			if i > 0 {

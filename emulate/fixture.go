@@ -25,6 +25,9 @@ type Fixture struct {
 	root string
 	spec *Spec
 	srv  *fusefs.Server
+	// hosted is the device number of the pmem device that hosts the
+	// fixture's files (PmemDevice.HostsFiles), zero when none does.
+	hosted DevNum
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -112,7 +115,12 @@ func Mount(dir string, spec *Spec, opts ...Option) (*Fixture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulate: mount %s: %w", abs, err)
 	}
-	return &Fixture{root: abs, spec: spec, srv: srv}, nil
+	hosted, err := spec.hostFiles(srv, abs)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &Fixture{root: abs, spec: spec, srv: srv, hosted: hosted}, nil
 }
 
 // Root is the mount point.

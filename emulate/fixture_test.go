@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -222,7 +223,7 @@ func compareWithDisk(t *testing.T, s *emulate.Spec, f *emutest.Fixture, dir stri
 		compared++
 		onDisk := observe(filepath.Join(dir, c.Path), filepath.Join(dir, "sys"), c.Mode)
 		onMount := observe(f.Path(c.Path), f.Sysfs(), c.Mode)
-		if onDisk != onMount {
+		if !reflect.DeepEqual(onDisk, onMount) {
 			t.Errorf("%s: on disk %s, on the mount %s", c.Path, onDisk, onMount)
 		}
 		if m := c.Expect.Mismatches(onDisk); len(m) > 0 {

@@ -24,6 +24,21 @@ type region struct {
 	align       uint64
 	daxs        []*daxInfo // sorted by instance
 	pmem        *pmemInfo
+	// mappings are the region's share of each DIMM of its interleave
+	// set, in position order (see Spec.interleave).
+	mappings []mapping
+}
+
+// owner is the JSON location of the device that generates the region's
+// own files: its first device.
+func (r *region) owner() string {
+	if len(r.daxs) > 0 {
+		return r.daxs[0].loc
+	}
+	if r.pmem != nil {
+		return r.pmem.loc
+	}
+	return fmt.Sprintf("region%d", r.id)
 }
 
 // placement is where one device's memory lies.

@@ -40,13 +40,17 @@ func (f *Fixture) DAX(name string) (DAX, bool) {
 }
 
 // DevNum is the device number of the declared Device DAX or pmem device
-// name, minors given in declaration order included; the zero DevNum when
+// name, minors given in declaration order included, and for the pmem
+// device that hosts the fixture's files the mount's; the zero DevNum when
 // there is none.
 func (f *Fixture) DevNum(name string) DevNum {
 	if d, ok := f.DAX(name); ok {
 		return d.DevNum
 	}
 	for _, in := range f.spec.pmemInfos() {
+		if in.d.Name == name && in.d.HostsFiles {
+			return f.hosted
+		}
 		if in.d.Name == name {
 			return DevNum{in.major, in.minor}
 		}

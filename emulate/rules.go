@@ -27,6 +27,24 @@ var ruleDocs = []struct{ Name, Doc string }{
 	{"region-numa-mismatch", "the devices of one NVDIMM region share numa_node and target_node"},
 	{"size-overflow", "all device sizes fit below the 52-bit physical address limit"},
 	{"size-not-sector-multiple", "a pmem size is a multiple of 512"},
+	// DIMMs, interleave sets, bad blocks, hosted files
+	{"unknown-nd-bus-provider", `nd_bus_provider is "nfit" or "e820"`},
+	{"dimms-without-nfit", "DIMMs (declared or named by a device) need the NFIT bus"},
+	{"bad-dimm-name", "a DIMM is named nmemN"},
+	{"bad-dimm-id", "a DIMM id is one line of at most 1022 bytes without NUL"},
+	{"bad-dirty-shutdown", "dirty_shutdown is at most 2^31-1 (the kernel prints an int)"},
+	{"dimms-without-bus", "a device without the NVDIMM bus names no DIMMs"},
+	{"unknown-dimm", "a device names only declared DIMMs"},
+	{"duplicate-dimm", "a DIMM is named once per interleave set"},
+	{"region-dimms-mismatch", "the devices of one region that name DIMMs name the same ones, in the same order"},
+	{"interleave-size", "a region interleaved across k DIMMs holds a multiple of k × 4096 bytes"},
+	{"badblocks-without-bus", "a device without the NVDIMM bus has no bad blocks"},
+	{"badblock-empty", "a bad block is at least 512 bytes long"},
+	{"badblock-not-sector-aligned", "a bad block's offset and length are multiples of 512"},
+	{"badblock-outside-device", "a bad block lies inside its device"},
+	{"badblock-overlap", "the bad blocks of one device do not overlap"},
+	{"hosts-files-twice", "one pmem device at most hosts the fixture's files"},
+	{"hosts-files-numbered", "a pmem device that hosts the fixture's files has no major or minor"},
 	// paths
 	{"path-empty", "a path is not empty"},
 	{"path-nul", "a path (or symlink target) holds no NUL byte"},
@@ -64,8 +82,8 @@ var ruleDocs = []struct{ Name, Doc string }{
 	{"expect-empty", "an expectation lists at least one mode"},
 	{"expect-all-unused", "all is not given when r, w, rw and path all are"},
 	{"expect-open-fails-and-more", "open_errno stands alone"},
-	{"expect-after-failed-source", "no size or alignment fields beside a failing from_fd"},
-	{"expect-value-with-error", "no size (alignment) beside a failing size_rc (alignment_rc)"},
+	{"expect-after-failed-source", "nothing but from_fd beside a failing from_fd"},
+	{"expect-value-with-error", "no value (size, alignment, numa_node, device_id, usc, badblocks) beside its failing _rc"},
 }
 
 // Rules lists the name of every rule a spec can break, as SpecError.Rule

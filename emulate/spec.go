@@ -27,6 +27,16 @@ type Spec struct {
 	// the default, also for "") or "class" (older kernels: subsystem →
 	// class/dax).
 	DAXSubsystem string `json:"dax_subsystem,omitempty"`
+	// NDBusProvider is the kind of the NVDIMM bus: "nfit" (ACPI NFIT,
+	// the default, also for "": the bus has DIMMs, each region an
+	// interleave set of them) or "e820" (memmap= pmem: no DIMMs, every
+	// region's mappings is 0). See DIMM.
+	NDBusProvider string `json:"nd_bus_provider,omitempty"`
+	// DIMMs are the NVDIMMs on the bus (nmemN), named by the devices'
+	// DIMMs. A region none of whose devices names DIMMs gets one DIMM
+	// of its own, generated; a declared DIMM no region names sits on
+	// the bus alone.
+	DIMMs []DIMM `json:"dimms,omitempty"`
 	// DAXDevices are Device DAX character devices, each with its sysfs
 	// tree and its node dev/<name>.
 	DAXDevices []DAXDevice `json:"dax_devices,omitempty"`
@@ -84,6 +94,15 @@ type DAXDevice struct {
 	// Subsystem overrides Spec.DAXSubsystem for this device ("bus" or
 	// "class"), so one fixture can hold both models.
 	Subsystem string `json:"subsystem,omitempty"`
+	// DIMMs names the DIMMs of the device's region's interleave set
+	// (declared in Spec.DIMMs), in interleave position order. The devices
+	// of one region that give it give the same list; nil takes the
+	// region's (one generated DIMM when no device names any).
+	DIMMs []string `json:"dimms,omitempty"`
+	// BadBlocks are the device's poisoned ranges, in bytes from its
+	// start: they become lines of the region's badblocks file (see
+	// BadBlock).
+	BadBlocks []BadBlock `json:"badblocks,omitempty"`
 	// Expect is what pmem2 must return for dev/<name>; nil derives it
 	// from the declaration where that is safe (see Spec.Checks).
 	Expect *Expect `json:"expect,omitempty"`
@@ -101,8 +120,20 @@ type PmemDevice struct {
 	// Size in bytes, a multiple of 512 (sysfs shows it in sectors).
 	Size uint64 `json:"size,omitempty"`
 	// NUMANode of the device, its region and namespace; -1 means none.
-	NUMANode int     `json:"numa_node,omitempty"`
-	Expect   *Expect `json:"expect,omitempty"`
+	NUMANode int `json:"numa_node,omitempty"`
+	// DIMMs and BadBlocks are as for a Device DAX; a pmem device's bad
+	// blocks are also in its block device's badblocks file.
+	DIMMs     []string   `json:"dimms,omitempty"`
+	BadBlocks []BadBlock `json:"badblocks,omitempty"`
+	// HostsFiles puts the fixture's own files on this device, as files
+	// of a file system mounted on an fsdax namespace: once mounted, the
+	// device takes the mount's device number (the st_dev of every file
+	// of the fixture) in sys/block/<name>/dev, sys/dev/block/M:m and
+	// dev/<name>, which is how libpmem2 finds the namespace, region and
+	// DIMMs of a regular file. One device at most; it takes no major or
+	// minor. Fixture.DevNum tells the number once mounted.
+	HostsFiles bool    `json:"hosts_files,omitempty"`
+	Expect     *Expect `json:"expect,omitempty"`
 }
 
 // Node is one declared file system object. Paths are relative to the mount
@@ -217,6 +248,19 @@ type Outcome struct {
 	SizeRC      *pmem2.Code   `json:"size_rc,omitempty"`
 	Alignment   *uint64       `json:"alignment,omitempty"`
 	AlignmentRC *pmem2.Code   `json:"alignment_rc,omitempty"`
+	// NUMANode, DeviceID, USC and BadBlocks are what NumaNode, DeviceID,
+	// DeviceUSC and BadBlocks return (pmem2_source_numa_node, _device_id,
+	// _device_usc, and the bad block iterator run to its end); each
+	// _rc field is that call's code. An empty BadBlocks ("badblocks": [])
+	// expects none.
+	NUMANode    *int        `json:"numa_node,omitempty"`
+	NUMANodeRC  *pmem2.Code `json:"numa_node_rc,omitempty"`
+	DeviceID    *string     `json:"device_id,omitempty"`
+	DeviceIDRC  *pmem2.Code `json:"device_id_rc,omitempty"`
+	USC         *uint64     `json:"usc,omitempty"`
+	USCRC       *pmem2.Code `json:"usc_rc,omitempty"`
+	BadBlocks   *BadBlocks  `json:"badblocks,omitempty"`
+	BadBlocksRC *pmem2.Code `json:"badblocks_rc,omitempty"`
 }
 
 // MarshalJSON writes success as 0 and other codes by name

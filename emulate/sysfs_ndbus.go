@@ -44,8 +44,11 @@ func (b *builder) ndDevice(owner, dir, devtype, modalias, driver string) {
 }
 
 // ndBus generates the platform device, ndbus0 and its ndctl0 control
-// device, and the bus and driver directories.
-func (b *builder) ndBus() {
+// device, and the bus and driver directories. With nfit the bus is an
+// ACPI NFIT bus (see nfitBus); it keeps the e820 bus's place, so paths
+// of declared nodes and faults stay valid: no tool reads the name of the
+// bus's parent.
+func (b *builder) ndBus(nfit bool) {
 	o := ndBusOwner
 	b.dir(o, e820Dir)
 	b.link(o, e820Dir+"/subsystem", "sys/bus/platform")
@@ -61,7 +64,11 @@ func (b *builder) ndBus() {
 	}
 	b.attr(o, ndBusSys+"/uevent", "", 0o200)
 	b.ndDevice(o, ndBusDir, "", "", "nd_bus")
-	b.attr(o, ndBusDir+"/provider", "e820\n", modeRO)
+	if nfit {
+		b.nfitBus()
+	} else {
+		b.attr(o, ndBusDir+"/provider", "e820\n", modeRO)
+	}
 	b.attr(o, ndBusDir+"/commands", "\n", modeRO)
 	b.attr(o, ndBusDir+"/wait_probe", "1\n", modeRO)
 
@@ -75,18 +82,14 @@ func (b *builder) ndBus() {
 	b.link(o, fmt.Sprintf("sys/dev/char/%d:0", ndCtlMajor), ctl)
 }
 
-// ndRegion generates regionR with the attributes libndctl reads.
-func (b *builder) ndRegion(r *region) {
-	o := fmt.Sprintf("region%d", r.id)
-	if len(r.daxs) > 0 {
-		o = r.daxs[0].loc
-	} else if r.pmem != nil {
-		o = r.pmem.loc
-	}
+// ndRegion generates regionR with the attributes libndctl reads; bad
+// lists the region's bad sectors.
+func (b *builder) ndRegion(r *region, bad []sectors) {
+	o := r.owner()
 	dir := regionDir(r.id)
 	b.ndDevice(o, dir, "nd_pmem", "nd:t2", "nd_region")
 	b.attr(o, dir+"/size", dec(r.size), modeRO)
-	b.attr(o, dir+"/mappings", "0\n", modeRO)
+	b.mappings(r)
 	b.attr(o, dir+"/nstype", "4\n", modeRO)
 	b.attr(o, dir+"/read_only", "0\n", modeRW)
 	b.attr(o, dir+"/resource", hex(r.start), modeRoot)
@@ -99,8 +102,7 @@ func (b *builder) ndRegion(r *region) {
 	b.attr(o, dir+"/available_size", "0\n", modeRO)
 	b.attr(o, dir+"/max_available_extent", "0\n", modeRO)
 	b.attr(o, dir+"/deep_flush", "1\n", modeRW)
-	// No known bad blocks: an empty list.
-	b.attr(o, dir+"/badblocks", "", modeRO)
+	b.attr(o, dir+"/badblocks", badblocksFile(bad), modeRO)
 	// The seeds name idle devices the kernel keeps for configuration;
 	// libndctl reads them but needs them only to create namespaces.
 	b.attr(o, dir+"/namespace_seed", "\n", modeRO)

@@ -152,17 +152,30 @@ func (s *Spec) build(p *problems) *builder {
 	}
 	daxs := s.daxInfos()
 	pmems := s.pmemInfos()
-	if lay.ndBus {
-		b.ndBus()
+	dimms := s.interleave(lay, p)
+	if lay.ndBus || len(dimms) > 0 {
+		b.ndBus(s.nfit())
 	}
+	active := map[*dimmInfo]bool{}
 	for _, r := range lay.regions {
-		b.ndRegion(r)
+		for _, m := range r.mappings {
+			active[m.dimm] = true
+		}
+	}
+	for _, d := range dimms {
+		b.dimm(d, active[d])
+	}
+	bad := map[*region][]sectors{}
+	for _, r := range lay.regions {
+		bad[r] = lay.regionSectors(r)
+		b.ndRegion(r, bad[r])
 	}
 	for i := range daxs {
 		b.daxDevice(&daxs[i], lay.place[daxs[i].loc])
 	}
 	for i := range pmems {
-		b.pmemDevice(&pmems[i], lay.place[pmems[i].loc])
+		pl := lay.place[pmems[i].loc]
+		b.pmemDevice(&pmems[i], pl, clip(bad[pl.region], pl.start-pl.region.start, pl.size))
 	}
 	for i := range s.Nodes {
 		b.charSysfs(fmt.Sprintf("nodes[%d]", i), &s.Nodes[i])

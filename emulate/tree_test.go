@@ -189,7 +189,7 @@ func TestTheNVDIMMBusIsCompleteAndConsistent(t *testing.T) {
 		{Name: "dax0.1", Minor: 1, Size: 2 << 30, Align: 1 << 30},
 	}})
 	bus := "sys/devices/platform/e820_pmem/ndbus0"
-	file(t, tree, bus+"/provider", "e820\n", 0)
+	file(t, tree, bus+"/provider", "ACPI.NFIT\n", 0)
 	file(t, tree, bus+"/commands", "\n", 0)
 	file(t, tree, bus+"/wait_probe", "1\n", 0)
 	link(t, tree, bus+"/driver", "../../../../bus/nd/drivers/nd_bus")

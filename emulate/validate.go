@@ -50,6 +50,18 @@ var (
 //     bus a region (hmem.R) holds one device; align_raw needs a
 //     dax_region/ to live in; all sizes of the fixture fit below
 //     the 52-bit physical address limit.
+//   - DIMMs (NFIT bus only: nd_bus_provider "nfit" or "", not "e820"):
+//     named nmemN, each name once; an id is one line shorter than 1023
+//     bytes without NUL; dirty_shutdown at most 2^31-1. A device's dimms
+//     name declared DIMMs, each once, need the NVDIMM bus, and agree with
+//     the other devices of its region that give dimms; a region
+//     interleaved across k > 1 DIMMs holds a multiple of k × 4096 bytes.
+//     A DIMM may serve several regions, or none.
+//   - Bad blocks: only with the NVDIMM bus; each at least 512 bytes long,
+//     offset and length multiples of 512, inside the device, not
+//     overlapping another of the device's (touching is fine: the kernel
+//     merges them).
+//   - hosts_files: one pmem device at most, without major or minor.
 //   - major:minor: no two sources of the same sys/dev/char/M:m (Device
 //     DAX, char nodes with a subsystem) or sys/dev/block/M:m (pmem, block
 //     nodes with a subsystem). Plain device nodes may alias any number.
@@ -72,7 +84,8 @@ var (
 //     do); short only on read and write, not with errno; delay a
 //     non-negative Go duration; probability in [0, 1].
 //   - Expectations: known modes and fields, errno names and codes;
-//     open_errno alone; no size or alignment beside a failing code.
+//     open_errno alone; nothing but from_fd beside a failing from_fd; no
+//     value beside its failing code.
 func (s *Spec) Validate() error {
 	var p problems
 	s.checkFields(&p)
@@ -210,6 +223,9 @@ func (s *Spec) checkFields(p *problems) {
 	s.checkPmem(p)
 	s.checkNodes(p)
 	s.checkRdevs(p)
+	s.checkDIMMs(p)
+	s.checkDeviceBadBlocks(p)
+	s.checkHostsFiles(p)
 	for i := range s.Faults {
 		checkFault(p, fmt.Sprintf("faults[%d]", i), &s.Faults[i])
 	}
@@ -446,20 +462,23 @@ func checkExpect(p *problems, loc string, e *Expect) {
 }
 
 func checkOutcome(p *problems, loc string, o *Outcome) {
+	// calls is whether any call after pmem2_source_from_fd is expected.
+	calls := false
+	for _, f := range fields {
+		v, rc := f.want(o)
+		calls = calls || v != nil || rc != nil
+		if v != nil && rc != nil && *rc != 0 {
+			p.add(loc+"."+f.name, "expect-value-with-error", fmt.Sprintf("%s is only known when %s_rc is 0", f.name, f.name))
+		}
+	}
 	if o.OpenErrno != 0 {
 		checkText(p, loc+".open_errno", o.OpenErrno, false)
-		if o.FromFD != nil || o.Size != nil || o.SizeRC != nil || o.Alignment != nil || o.AlignmentRC != nil {
+		if o.FromFD != nil || calls {
 			p.add(loc+".open_errno", "expect-open-fails-and-more", "when the open fails nothing else runs: give open_errno alone")
 		}
 		return
 	}
-	if o.FromFD != nil && *o.FromFD != 0 && (o.Size != nil || o.SizeRC != nil || o.Alignment != nil || o.AlignmentRC != nil) {
-		p.add(loc+".from_fd", "expect-after-failed-source", "when from_fd fails there is no source: leave out size, size_rc, alignment, alignment_rc")
-	}
-	if o.Size != nil && o.SizeRC != nil && *o.SizeRC != 0 {
-		p.add(loc+".size", "expect-value-with-error", "size is only known when size_rc is 0")
-	}
-	if o.Alignment != nil && o.AlignmentRC != nil && *o.AlignmentRC != 0 {
-		p.add(loc+".alignment", "expect-value-with-error", "alignment is only known when alignment_rc is 0")
+	if o.FromFD != nil && *o.FromFD != 0 && calls {
+		p.add(loc+".from_fd", "expect-after-failed-source", "when from_fd fails there is no source: leave out what the calls after it return")
 	}
 }

@@ -107,7 +107,7 @@ func writeCheckTable(w io.Writer, rep check.Report) error {
 		if !r.Pass() {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Check.Path, r.Check.Mode, r.Check.Expect.String(), r.Got.Result.String(), verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Check.Path, r.Check.Mode, r.Check.Expect.String(), r.Got.Result.LineFor(&r.Check.Expect), verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

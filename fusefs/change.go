@@ -46,7 +46,7 @@ func (s *Server) Set(path string, n *Node) error {
 	}
 	if res.top != "" {
 		s.invalidateEntry(res.top)
-		s.invalidateNode(parentOf(res.top), false) // st_nlink, and a listing
+		s.invalidateNode(parentOf(res.top), true) // st_nlink, and its listing
 	}
 	if res.inPlace {
 		s.invalidateNode(p, true)
@@ -76,7 +76,7 @@ func (s *Server) Remove(path string) error {
 		return &fs.PathError{Op: "remove", Path: p, Err: fs.ErrNotExist}
 	}
 	s.invalidateEntry(p)
-	s.invalidateNode(parentOf(p), false)
+	s.invalidateNode(parentOf(p), true)
 	return nil
 }
 

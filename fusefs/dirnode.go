@@ -99,17 +99,25 @@ func (s *Server) lookupMissing(parent *entry, name string, out *fuse.EntryOut) s
 	return syscall.ENOENT
 }
 
+// OpendirHandle serves OPENDIR, and with no-opendir the handle rawFS opens
+// for one listing request.
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	if errno, _ := d.srv.check(d.e, OpOpen); errno != 0 {
+	s := d.srv
+	openFlags, cached := s.dirOpen(d.e)
+	h := &dirHandle{d: d, cached: cached}
+	if s.opts.KernelOpen {
+		return h, openFlags, 0 // not an open the client made (see Options)
+	}
+	if errno, _ := s.check(d.e, OpOpen); errno != 0 {
 		return nil, 0, errno
 	}
-	d.srv.idx.mu.RLock()
+	s.idx.mu.RLock()
 	ok := allowed(ctx, d.e, wantRead)
-	d.srv.idx.mu.RUnlock()
+	s.idx.mu.RUnlock()
 	if !ok {
 		return nil, 0, syscall.EACCES
 	}
-	return &dirHandle{d: d}, 0, 0
+	return h, openFlags, 0
 }
 
 // The namespace is declared: it changes through the Server only. The

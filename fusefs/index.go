@@ -28,6 +28,14 @@ type entry struct {
 
 	calls *opCounts
 	rules atomic.Pointer[nodeRules]
+	// listed is set when a listing of a directory went to a descriptor
+	// whose listings the kernel caches (see cache.go).
+	listed atomic.Bool
+	// nudge makes the mtime of each refresh of a file's attributes
+	// differ from the last one, and failed remembers a failed read the
+	// kernel will send again (see cache.go).
+	nudge  atomic.Uint32
+	failed failedRead
 }
 
 // index is the live tree: what the server answers from, changed at runtime
@@ -35,6 +43,7 @@ type entry struct {
 type index struct {
 	mu      sync.RWMutex
 	root    *entry
+	byIno   map[uint64]*entry // the kernel's node IDs are our inode numbers
 	nextIno uint64
 	born    time.Time // the mtime of nodes that declare none
 	counts  *counters
@@ -44,6 +53,7 @@ type index struct {
 func newIndex(counts *counters, rules *atomic.Pointer[ruleSet]) *index {
 	x := &index{nextIno: 2, born: time.Now(), counts: counts, rules: rules}
 	x.root = &entry{path: ".", typ: TypeDir, ino: 1, perm: 0755, mtime: x.born, calls: counts.of(".")}
+	x.byIno = map[uint64]*entry{1: x.root}
 	return x
 }
 
@@ -111,6 +121,7 @@ func (x *index) newEntry(parent *entry, name string, n *Node) *entry {
 	}
 	e := &entry{path: p, name: name, parent: parent, typ: n.Type, ino: x.nextIno, calls: x.counts.of(p)}
 	x.nextIno++
+	x.byIno[e.ino] = e
 	e.assign(n, x.born)
 	e.rules.Store(x.rules.Load().match(p))
 	parent.insert(e)
@@ -185,6 +196,7 @@ func (x *index) remove(e *entry) {
 	var rec func(*entry)
 	rec = func(e *entry) {
 		e.removed = true
+		delete(x.byIno, e.ino)
 		for _, k := range e.kids {
 			rec(k)
 		}

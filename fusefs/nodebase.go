@@ -71,6 +71,7 @@ func (b *nodeBase) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.AttrO
 	if errno, _ := b.srv.check(b.e, OpGetattr); errno != 0 {
 		return errno
 	}
+	b.srv.dropListing(b.e)
 	b.srv.idx.mu.RLock()
 	fillAttr(b.e, &out.Attr)
 	b.srv.idx.mu.RUnlock()

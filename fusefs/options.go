@@ -24,6 +24,11 @@ type Options struct {
 	// counted nor checked, and rules on open or shortening reads are
 	// refused: see Kernel caching in the package documentation.
 	KernelOpen bool
+	// Prefetch fills the kernel's caches before Mount returns, so the
+	// first client finds them warm: every directory is listed (a round
+	// trip each) and, with KernelOpen, small files and link targets go
+	// to the page cache. Nodes a rule watches are left alone.
+	Prefetch bool
 	// DeviceMode mounts without nodev, so device nodes open the real
 	// device: allowed only when every device node is a harmless memory
 	// device (char 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9

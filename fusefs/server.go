@@ -188,6 +188,9 @@ func (s *Server) mount(root bool) error {
 	}
 	reaperTrack(s.conn, s.dir)
 	s.live.Store(true)
+	if s.opts.Prefetch {
+		s.prefetch()
+	}
 	return nil
 }
 

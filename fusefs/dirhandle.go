@@ -101,7 +101,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	s.idx.mu.RLock()
 	c := h.d.e.child(name)
 	s.idx.mu.RUnlock()
-	if c == nil || c.rules.Load() != nil {
+	if c == nil || s.uncached(c) {
 		return nil, syscall.ENOENT
 	}
 	return s.entryOut(ctx, &h.d.Inode, c, out), 0

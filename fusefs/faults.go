@@ -193,8 +193,8 @@ func (s *Server) Faults() []Fault { return s.rules.Load().faults() }
 
 // install puts rs in force: every node's rules are recomputed under the
 // tree lock (so a concurrent Set sees either the old or the new rules), and
-// nodes and missing names that a rule now watches are dropped from the
-// kernel's caches. Callers hold faultMu.
+// nodes and missing names that a rule now keeps out of the caches are
+// dropped from them. Callers hold faultMu.
 func (s *Server) install(rs *ruleSet) {
 	var stale []*entry
 	s.idx.mu.Lock()
@@ -202,8 +202,10 @@ func (s *Server) install(rs *ruleSet) {
 	s.anyRules.Store(len(rs.rules) > 0)
 	s.idx.walk(func(e *entry) {
 		old, nr := e.rules.Load(), rs.match(e.path)
+		was := s.uncached(e)
 		e.rules.Store(nr)
-		if nr != nil && (old == nil || nr.readlink && !old.readlink) {
+		e.failed.forget()
+		if !was && s.uncached(e) || nr != nil && nr.readlink && (old == nil || !old.readlink) {
 			stale = append(stale, e)
 		}
 	})

@@ -28,6 +28,9 @@ type entry struct {
 
 	calls *opCounts
 	rules atomic.Pointer[nodeRules]
+	// changed is set once the server changes a file's content at
+	// runtime (see cache.go).
+	changed atomic.Bool
 	// listed is set when a listing of a directory went to a descriptor
 	// whose listings the kernel caches (see cache.go).
 	listed atomic.Bool
@@ -43,7 +46,6 @@ type entry struct {
 type index struct {
 	mu      sync.RWMutex
 	root    *entry
-	byIno   map[uint64]*entry // the kernel's node IDs are our inode numbers
 	nextIno uint64
 	born    time.Time // the mtime of nodes that declare none
 	counts  *counters
@@ -53,7 +55,6 @@ type index struct {
 func newIndex(counts *counters, rules *atomic.Pointer[ruleSet]) *index {
 	x := &index{nextIno: 2, born: time.Now(), counts: counts, rules: rules}
 	x.root = &entry{path: ".", typ: TypeDir, ino: 1, perm: 0755, mtime: x.born, calls: counts.of(".")}
-	x.byIno = map[uint64]*entry{1: x.root}
 	return x
 }
 
@@ -121,7 +122,6 @@ func (x *index) newEntry(parent *entry, name string, n *Node) *entry {
 	}
 	e := &entry{path: p, name: name, parent: parent, typ: n.Type, ino: x.nextIno, calls: x.counts.of(p)}
 	x.nextIno++
-	x.byIno[e.ino] = e
 	e.assign(n, x.born)
 	e.rules.Store(x.rules.Load().match(p))
 	parent.insert(e)
@@ -167,6 +167,7 @@ func (x *index) set(p string, n *Node) (setResult, error) {
 			switch {
 			case c != nil && c.typ == n.Type:
 				c.assign(n, x.born)
+				c.changed.Store(c.typ == TypeFile)
 				res.inPlace = true
 				return res, nil
 			case c != nil:
@@ -196,7 +197,6 @@ func (x *index) remove(e *entry) {
 	var rec func(*entry)
 	rec = func(e *entry) {
 		e.removed = true
-		delete(x.byIno, e.ino)
 		for _, k := range e.kids {
 			rec(k)
 		}

@@ -2,11 +2,16 @@ package fusefs_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
@@ -291,5 +296,73 @@ func TestMountsFallBackOnKernelsWithoutAFeature(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Under KernelOpen many threads opening and reading a file that changes
+// and that a rule watches on and off each get one whole content or the
+// rule's error, and while the rule is in force only the error.
+func TestKernelOpenConcurrentReadsOfAChangingFileAreWhole(t *testing.T) {
+	contents := []string{"16777216\n", "0x2000000\n", "", "sixteen megabytes\n", "0x400\n"}
+	srv, dir := mount(t, fusefs.Tree{"d/size": fusefs.File(contents[0])}, &fusefs.Options{KernelOpen: true})
+	p := filepath.Join(dir, "d/size")
+	var (
+		state   atomic.Int64 // even when no change is under way
+		ruled   atomic.Bool
+		stop    atomic.Bool
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		badOnes []string
+	)
+	for range 16 {
+		wg.Go(func() {
+			buf := make([]byte, 64)
+			for !stop.Load() {
+				before, inRule := state.Load(), ruled.Load()
+				fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n, err := unix.Pread(fd, buf, 0)
+				unix.Close(fd)
+				stable := before%2 == 0 && state.Load() == before
+				got := string(buf[:max(n, 0)])
+				var bad string
+				switch {
+				case err != nil && !errors.Is(err, ruleErrno):
+					bad = err.Error()
+				case err == nil && stable && inRule:
+					bad = fmt.Sprintf("%q while the rule was in force", got)
+				case err == nil && !slices.Contains(contents, got):
+					bad = fmt.Sprintf("%q, which the file never held", got)
+				}
+				if bad != "" {
+					mu.Lock()
+					badOnes = append(badOnes, bad)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range 600 {
+		state.Add(1)
+		switch i % 3 {
+		case 0:
+			srv.SetData("d/size", []byte(contents[i%len(contents)]))
+		case 1:
+			srv.SetFaults([]fusefs.Fault{{Path: "d/size", Op: fusefs.OpRead, Errno: ruleErrno}})
+			ruled.Store(true)
+		case 2:
+			srv.ClearFaults()
+			ruled.Store(false)
+		}
+		state.Add(1)
+		time.Sleep(time.Duration(i%5) * 200 * time.Microsecond)
+	}
+	stop.Store(true)
+	wg.Wait()
+	if len(badOnes) > 0 {
+		t.Errorf("%d bad reads, first: %s", len(badOnes), badOnes[0])
 	}
 }

@@ -64,7 +64,6 @@ func (s *Server) prefetchDir(d string) (next []string) {
 	os.Lstat(path(d))
 	type kid struct {
 		path string
-		ino  uint64
 		typ  NodeType
 		data []byte // a small file's content, for the page cache
 	}
@@ -75,7 +74,7 @@ func (s *Server) prefetchDir(d string) (next []string) {
 			if s.uncached(k) {
 				continue
 			}
-			c := kid{path: k.path, ino: k.ino, typ: k.typ}
+			c := kid{path: k.path, typ: k.typ}
 			if k.typ == TypeFile && s.kernel.noOpen && k.data.size <= prefetchMax {
 				c.data = make([]byte, k.data.size)
 				k.data.readAt(c.data, 0)
@@ -92,7 +91,9 @@ func (s *Server) prefetchDir(d string) (next []string) {
 			os.Readlink(path(k.path))
 			os.Lstat(path(k.path))
 		case len(k.data) > 0:
-			s.fuse.InodeNotifyStoreCache(k.ino, 0, k.data)
+			if in := s.inodeAt(k.path); in != nil {
+				in.WriteCache(0, k.data)
+			}
 		}
 	}
 	return next

@@ -88,8 +88,9 @@ func (r *rawFS) withDirHandle(cancel <-chan struct{}, in *fuse.ReadIn, list func
 }
 
 func (r *rawFS) GetAttr(cancel <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) fuse.Status {
-	if in.Flags()&fuse.FUSE_GETATTR_FH != 0 && r.s.refreshAttr(in.NodeId, out) {
-		return fuse.OK
+	if in.Flags()&fuse.FUSE_GETATTR_FH != 0 {
+		r.s.refreshing.Store(cancel, struct{}{})
+		defer r.s.refreshing.Delete(cancel)
 	}
 	return r.RawFileSystem.GetAttr(cancel, in, out)
 }

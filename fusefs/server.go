@@ -39,6 +39,7 @@ type Server struct {
 	symlinkCache bool
 	freshIno     atomic.Uint64
 	kernel       kernelFeatures // what the kernel offered at INIT (cache.go)
+	refreshing   sync.Map       // requests that are attribute refreshes, by cancel channel (cache.go)
 
 	fuse      *fuse.Server
 	conn      uint64        // the connection's number under /sys/fs/fuse/connections
@@ -143,9 +144,6 @@ func (s *Server) fuseOptions(root bool) *gofs.Options {
 		// in the options' timeouts wherever a reply has zero).
 		NullPermissions: true,
 		RootStableAttr:  &gofs.StableAttr{Ino: 1},
-		// Node IDs are our inode numbers (never reused), so requests
-		// served below the node API find their node (rawfs.go).
-		ExternalNodeID: true,
 	}
 	if o.KernelOpen && o.AllowOther {
 		// Opens no longer reach the server's permission checks: other

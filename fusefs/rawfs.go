@@ -7,6 +7,10 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
+// hiddenKernelFeatures are INIT flags treated as not offered, so tests can
+// see how a mount falls back on an older kernel.
+var hiddenKernelFeatures atomic.Uint64
+
 // rawFS stands between the kernel and go-fuse's node API for the requests
 // that API cannot serve as the caches need (see cache.go):
 //
@@ -15,14 +19,10 @@ import (
 //   - READDIR and READDIRPLUS without a handle (no-opendir) are served
 //     through a handle opened for the one request, as go-fuse lists only
 //     through handles;
-//   - GETATTR with a file handle is the kernel refreshing a file's size
-//     for its own reads, not a stat(2): it is answered here, uncounted and
-//     outside getattr rules.
-//
-// hiddenKernelFeatures are INIT flags treated as not offered, so tests can
-// see how a mount falls back on an older kernel.
-var hiddenKernelFeatures atomic.Uint64
-
+//   - GETATTR with a file handle is the kernel refreshing a file's
+//     attributes for its own reads, not a stat(2): it is marked, by the
+//     request's cancel channel (which go-fuse hands to the node as
+//     fuse.Context.Cancel), for the node that answers it (isRefresh).
 type rawFS struct {
 	fuse.RawFileSystem
 	s *Server

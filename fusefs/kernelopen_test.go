@@ -204,7 +204,7 @@ func TestKernelOpenLeavesPermissionsToTheKernel(t *testing.T) {
 		if !superOptions(t, srv.Dir())["default_permissions"] {
 			t.Errorf("no default_permissions: %s", testutil.Line(testutil.MountAt(t, srv.Dir())))
 		}
-		root := openDir(t, dir)
+		root := testutil.OpenFD(t, dir, unix.O_PATH|unix.O_DIRECTORY)
 		for _, c := range []struct {
 			path string
 			want syscall.Errno

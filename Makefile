@@ -54,7 +54,7 @@ stress:
 	$(GO) test -race -count=1 -v -run 'TestStress' -timeout 30m ./integration/stress/ -stress.duration=60s 2>&1 | grep -v '^=== RUN'
 
 stress-short:
-	$(GO) test -race -count=1 -v -run 'TestStress' ./integration/stress/ -stress.duration=5s 2>&1 | grep -v '^=== RUN'
+	$(GO) test -race -count=1 -v -run 'TestStress|TestUnmountGivesBackEveryDescriptor' ./integration/stress/ -stress.duration=5s 2>&1 | grep -v '^=== RUN'
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./pmem2/ ./fusefs/ ./emulate/... ./integration/bench/ | tee bench.txt

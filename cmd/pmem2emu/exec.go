@@ -26,7 +26,8 @@ see the emulated devices. The host's mount table, /sys and /dev are never change
 With --spec, that fixture is mounted in a temporary directory for the duration; with
 --mount, an already mounted fixture (see 'pmem2emu mount') is used; with neither, the
 built-in default fixture. The exit status is COMMAND's (128+N when killed by signal N;
-127 when it cannot be found, 126 when it cannot be executed).`,
+127 when it cannot be found, 126 when it cannot be executed). A fixture exec mounts is
+served the way 'pmem2emu mount' serves it: the kernel opens and caches its files itself.`,
 	example: `pmem2emu exec -- daxctl list
 pmem2emu exec --spec my.json -- ./my-pmem2-program /dev/dax0.0
 pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
@@ -79,7 +80,7 @@ func prepareExec(specFile, mountDir string, deviceMode bool, argv []string) (cmd
 	if err != nil {
 		return nil, release, err
 	}
-	var opts []emulate.Option
+	opts := []emulate.Option{emulate.WithKernelOpen()}
 	if deviceMode {
 		opts = append(opts, emulate.WithDeviceMode())
 	}

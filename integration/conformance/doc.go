@@ -29,15 +29,19 @@
 //
 // # Differences
 //
-// Where the C library crashes (SIGSEGV in libndctl: a Device DAX outside
-// any NVDIMM region, one libdaxctl leaves out, one without /dev node, an
-// NVDIMM bus libndctl cannot find) the crash is recorded and Go must return
-// the error package pmem2 documents for it. The one difference where C does
-// not crash is a glibc corner of classification (an intermediate path past
-// PATH_MAX). Each is a known difference: both the documented Go result and
-// C's observed one are asserted, so a change on either side fails the
-// suite, as does a difference nobody declared. The test prints a table of
-// every case with both results and ends with a summary line
+// Both sides find a Device DAX's size and alignment by the same rules (the
+// nd_dax's size and align, as libndctl reads them; see package pmem2), so
+// every case must be identical, with two kinds of exception. Where the C
+// library crashes (SIGSEGV: libndctl finds no namespace holding the device
+// — a Device DAX outside any NVDIMM region, one libdaxctl leaves out, one
+// without /dev node, an NVDIMM bus libndctl cannot find, a namespace whose
+// holder names no nd_dax) the crash is recorded and Go must return what
+// package pmem2 documents for it. And one glibc corner of classification
+// (an intermediate path past PATH_MAX) makes C fail where the port does
+// not. Each is a known difference: both the documented Go result and C's
+// observed one are asserted, so a change on either side fails the suite,
+// as does a difference nobody declared. The test prints a table of every
+// case with both results and ends with a summary line
 // "N cases: N identical, N known differences, N C crashes".
 //
 // The package has no non-test code; this file is its documentation.

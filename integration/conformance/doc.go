@@ -27,6 +27,22 @@
 // too (codes, and values where the code is 0), on every fixture; each runs
 // in its own probe process, so a crash in one hides nothing of the other.
 //
+// # As root and as a user
+//
+// Run as root, the suite runs twice: as root, then, with the same
+// fixtures, as uid 65534 (nobody), the test binary started again in that
+// user's name. That run mounts through fusermount3, and both sides run
+// under the namespace runner in a user namespace, the Go side as a user's
+// program would (this binary in a role of its own, on /sys), so the files
+// the kernel makes 0400 (resource, dax_region/align) are closed to both.
+// fusermount3 opens /dev/fuse with the caller's rights: where /dev/fuse is
+// 0600, the run is started in a mount namespace of its own in which a
+// /dev/fuse node of mode 0666 is bound over the host's, which keeps its
+// mode. Device mode needs root, so that run has no device-mode fixture
+// and its Device DAX nodes open in mode path only. Run as
+// another user, the suite runs once, as that user. Each run ends with its
+// summary line, "as root: N cases: …" and "as uid 65534: N cases: …".
+//
 // # Differences
 //
 // Both sides find a Device DAX's size and alignment by the same rules (the
@@ -41,7 +57,7 @@
 // not. Each is a known difference: both the documented Go result and C's
 // observed one are asserted, so a change on either side fails the suite,
 // as does a difference nobody declared. The test prints a table of every
-// case with both results and ends with a summary line
+// case with both results and, per run, a summary line
 // "N cases: N identical, N known differences, N C crashes".
 //
 // The package has no non-test code; this file is its documentation.

@@ -40,6 +40,8 @@ unit:
 integration: build
 	$(GO) test -race -count=1 ./integration/
 
+# The differential suite against the C library; as root it runs twice, as root and as uid 65534,
+# and ends with both summary lines.
 conformance: deps
 	$(GO) test -count=1 -v -run 'TestConformance' ./integration/conformance/ 2>&1 | tee conformance.log | grep -v '^=== RUN'
 

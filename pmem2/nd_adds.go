@@ -94,6 +94,21 @@ func ndDaxAttrsOK(ndDax []byte) bool {
 	return true
 }
 
+// bttAttrsOK is add_btt: modalias readable, a uuid that is empty or
+// parses, and a sector_size that parse_lbasize_supported accepts.
+func bttAttrsOK(btt []byte) bool {
+	if !readableIn(btt, "modalias") {
+		return false
+	}
+	var buf attrBuf
+	uuid, ok := readAttrIn(btt, "uuid", &buf)
+	if !ok || (len(uuid) > 0 && !uuidParses(uuid)) {
+		return false
+	}
+	sizes, ok := readAttrIn(btt, "sector_size", &buf)
+	return ok && lbasizeParses(sizes)
+}
+
 // cInt is strtoul(s, NULL, 0) stored in an int, as libndctl keeps nstype.
 func cInt(s []byte) int32 {
 	v, _, _ := strtoull(s, 0)

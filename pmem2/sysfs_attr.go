@@ -28,16 +28,38 @@ const sysfsOpenFlags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 // documentation). The content is what C's string functions see: up to the
 // first NUL byte, one trailing '\n' removed.
 func readAttr(cpath []byte, buf *attrBuf) ([]byte, bool) {
+	b, errno := readAttrErrno(cpath, buf)
+	return b, errno == 0
+}
+
+// errAttrFull stands for the errno of a read that filled libndctl's
+// buffer: C returns -errno with whatever errno earlier calls left, which
+// is no property of the file.
+const errAttrFull = syscall.EFBIG
+
+// staleErrno is the errno the port takes where C returns one that earlier
+// calls left: ENOENT, from the optional attributes libndctl fails to open
+// on its way (measured on every such tree: a region's resource or
+// numa_node of 1 KiB, a region resource of ULLONG_MAX).
+const staleErrno = syscall.ENOENT
+
+// readAttrErrno is readAttr telling why it failed: the errno of open or
+// read, or errAttrFull.
+func readAttrErrno(cpath []byte, buf *attrBuf) ([]byte, syscall.Errno) {
 	fd, errno := openat(cpath, sysfsOpenFlags)
 	if errno != 0 {
-		return nil, false
+		return nil, errno
 	}
 	n, errno := read(fd, buf[:])
 	closeFD(fd)
 	if errno != 0 {
-		return nil, false
+		return nil, errno
 	}
-	return attrContent(buf[:n])
+	b, ok := attrContent(buf[:n])
+	if !ok {
+		return nil, errAttrFull
+	}
+	return b, 0
 }
 
 // attrContent is what __sysfs_read_attr leaves of the bytes one read

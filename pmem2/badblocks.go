@@ -19,34 +19,27 @@ type BadBlock struct{ Offset, Length uint64 }
 // Clearing a bad block (pmem2_badblock_clear) is not ported: see the
 // package documentation.
 func (s *Source) BadBlocks() ([]BadBlock, error) {
-	if s == nil {
-		return nil, deletedErr(fnBadBlocks)
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, err := s.place(fnBadBlocks, "has no bad blocks")
-	if err != nil {
-		return nil, err
-	}
-	if !p.found {
-		return nil, nil
-	}
-	c, err := s.newBadblockContext(p)
-	if err != nil {
-		return nil, err
-	}
-	defer c.close()
-	var out []BadBlock
-	for {
-		bb, ok, err := c.next()
+	return placed(s, fnBadBlocks, "has no bad blocks", func(p ndPlace) ([]BadBlock, error) {
+		if !p.found {
+			return nil, nil
+		}
+		c, err := s.newBadblockContext(p)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return out, nil
+		defer c.close()
+		var out []BadBlock
+		for {
+			bb, ok, err := c.next()
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return out, nil
+			}
+			out = append(out, bb)
 		}
-		out = append(out, bb)
-	}
+	})
 }
 
 // badblockContext is struct pmem2_badblock_context: the device's bad-block

@@ -185,6 +185,20 @@ func dimmOrder(s *sysfsTree, set ...int) (string, uint64) {
 	return id, usc
 }
 
+// inOrder is the result on the default Device DAX whose region holds the
+// DIMMs of set: their ids and counts in libndctl's order (dimmOrder), the
+// bounds unreadable for uid 65534.
+func inOrder(set ...int) func(s *sysfsTree, root bool) regionResult {
+	return func(s *sysfsTree, root bool) regionResult {
+		id, usc := dimmOrder(s, set...)
+		if r := found(0, id, usc); !root {
+			return *unbounded(r)
+		} else {
+			return r
+		}
+	}
+}
+
 var regionCases = []regionCase{
 	// Found, healthy.
 	{Name: "a Device DAX on an e820 bus has its region's NUMA node, no DIMMs (id \"\", usc 0) and no bad blocks",
@@ -194,25 +208,11 @@ var regionCases = []regionCase{
 	{Name: "a Device DAX on one NFIT DIMM has the DIMM's id and dirty shutdown count", Build: dimmDAX(0),
 		Root: onDIMM0, Nobody: nobodyDIMM0},
 	{Name: "a two-DIMM interleave set concatenates the ids and sums the counts, in the bus's list order",
-		Build: dimmDAX(0, 1), Want: func(s *sysfsTree, root bool) regionResult {
-			id, usc := dimmOrder(s, 0, 1)
-			if r := found(0, id, usc); root {
-				return r
-			} else {
-				return *unbounded(r)
-			}
-		}},
+		Build: dimmDAX(0, 1), Want: inOrder(0, 1)},
 	{Name: "a DIMM of the bus outside the interleave set is not counted", Build: func(s *sysfsTree) {
 		dimmDAX(0, 1, 2)(s)
 		s.interleave(0, 2)
-	}, Want: func(s *sysfsTree, root bool) regionResult {
-		id, usc := dimmOrder(s, 0, 2)
-		if r := found(0, id, usc); root {
-			return r
-		} else {
-			return *unbounded(r)
-		}
-	}},
+	}, Want: inOrder(0, 2)},
 	{Name: "a DIMM named twice in the set counts once", Build: func(s *sysfsTree) {
 		dimmDAX(0)(s)
 		s.interleave(0, 0)
@@ -250,12 +250,9 @@ var regionCases = []regionCase{
 		s.file(ndBusDir+"/nmem0/nfit/dirty_shutdown", "9223372036854775807\n")
 		s.file(ndBusDir+"/nmem1/nfit/dirty_shutdown", "9223372036854775807\n")
 	}, Want: func(s *sysfsTree, root bool) regionResult {
-		id, _ := dimmOrder(s, 0, 1)
-		if r := found(0, id, math.MaxUint64-1); root {
-			return r
-		} else {
-			return *unbounded(r)
-		}
+		r := inOrder(0, 1)(s, root)
+		r.USC = math.MaxUint64 - 1
+		return r
 	}},
 
 	// What libndctl needs of a DIMM to list it, and of a mapping.

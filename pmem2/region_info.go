@@ -26,32 +26,31 @@ const (
 // PMEM2_E_DAX_REGION_NOT_FOUND. An anonymous source: PMEM2_E_NOSUPP.
 // The package documentation says what is read on the way.
 func (s *Source) NumaNode() (int, error) {
-	if s == nil {
-		return 0, deletedErr(fnNumaNode)
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, err := s.place(fnNumaNode, "is not bound to a NUMA node")
-	if err != nil {
-		return 0, err
-	}
-	if !p.found {
-		return 0, codeErr(fnNumaNode, "find region", "", ErrDAXRegionNotFound, "unknown region: "+p.why)
-	}
+	return placed(s, fnNumaNode, "is not bound to a NUMA node", func(p ndPlace) (int, error) {
+		if !p.found {
+			return 0, codeErr(fnNumaNode, "find region", "", ErrDAXRegionNotFound, "unknown region: "+p.why)
+		}
+		return regionNumaNode(p.region), nil
+	})
+}
+
+// regionNumaNode is ndctl_region_get_numa_node: the region's numa_node as
+// add_region read it.
+func regionNumaNode(region string) int {
 	var buf attrBuf
 	var pbuf [pathMax + 1]byte
-	cp := attrPath(pbuf[:], p.region, "numa_node")
+	cp := attrPath(pbuf[:], region, "numa_node")
 	if cp == nil {
-		return numaNoNode, nil
+		return numaNoNode
 	}
 	v, errno := readAttrErrno(cp, &buf)
 	switch {
 	case errno == syscall.ENOENT || errno == errAttrFull: // see staleErrno
-		return numaNoAttr, nil
+		return numaNoAttr
 	case errno != 0:
-		return numaNoNode, nil
+		return numaNoNode
 	}
-	return int(int32(strtoll(v, 0))), nil
+	return int(int32(strtoll(v, 0)))
 }
 
 // DeviceID is pmem2_source_device_id: the unique ids of the DIMMs of the
@@ -59,28 +58,21 @@ func (s *Source) NumaNode() (int, error) {
 // "" for a region without DIMMs. PMEM2_E_NOSUPP when a DIMM has no id, when
 // there is no region, and for an anonymous source.
 func (s *Source) DeviceID() (string, error) {
-	if s == nil {
-		return "", deletedErr(fnDeviceID)
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, err := s.place(fnDeviceID, "has no device id")
-	if err != nil {
-		return "", err
-	}
-	if !p.found {
-		return "", codeErr(fnDeviceID, "find region", "", ErrNoSupp, "unknown region: "+p.why)
-	}
-	var id []byte
-	for _, d := range s.regionDIMMs(p) {
-		uid, ok := d.uniqueID()
-		if !ok {
-			return "", codeErr(fnDeviceID, "read unique id", d.dir, ErrNoSupp, "libndctl has no unique id for the DIMM"+
-				d.idSource())
+	return placed(s, fnDeviceID, "has no device id", func(p ndPlace) (string, error) {
+		if !p.found {
+			return "", codeErr(fnDeviceID, "find region", "", ErrNoSupp, "unknown region: "+p.why)
 		}
-		id = append(id, uid...)
-	}
-	return string(id), nil
+		var id []byte
+		for _, d := range s.regionDIMMs(p) {
+			uid, ok := d.uniqueID()
+			if !ok {
+				return "", codeErr(fnDeviceID, "read unique id", d.dir, ErrNoSupp,
+					"libndctl has no unique id for the DIMM"+d.idSource())
+			}
+			id = append(id, uid...)
+		}
+		return string(id), nil
+	})
 }
 
 // idSource says where the DIMM's id would have come from, for messages.
@@ -98,43 +90,43 @@ func (d dimm) idSource() string {
 // libndctl did not read one), when there is no region, and for an
 // anonymous source.
 func (s *Source) DeviceUSC() (uint64, error) {
+	return placed(s, fnDeviceUSC, "has no unsafe shutdown count", func(p ndPlace) (uint64, error) {
+		if !p.found {
+			return 0, codeErr(fnDeviceUSC, "find region", "", ErrNoSupp, "unknown region: "+p.why)
+		}
+		var usc uint64
+		for _, d := range s.regionDIMMs(p) {
+			n := d.dirtyShutdown()
+			if n < 0 {
+				return 0, codeErr(fnDeviceUSC, "read dirty shutdown count", d.dir, ErrNoSupp,
+					"the DIMM's count is "+strconv.FormatInt(n, 10))
+			}
+			usc += uint64(n)
+		}
+		return usc, nil
+	})
+}
+
+// placed runs f, with the read lock held, on where libndctl finds s, after
+// the checks every region function makes first: a nil or deleted source
+// (ErrDeleted), an anonymous one (PMEM2_E_NOSUPP: the source anon says
+// what it lacks), and the lookup's own failure.
+func placed[T any](s *Source, fn, anon string, f func(p ndPlace) (T, error)) (T, error) {
+	var zero T
 	if s == nil {
-		return 0, deletedErr(fnDeviceUSC)
+		return zero, deletedErr(fn)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, err := s.place(fnDeviceUSC, "has no unsafe shutdown count")
-	if err != nil {
-		return 0, err
-	}
-	if !p.found {
-		return 0, codeErr(fnDeviceUSC, "find region", "", ErrNoSupp, "unknown region: "+p.why)
-	}
-	var usc uint64
-	for _, d := range s.regionDIMMs(p) {
-		n := d.dirtyShutdown()
-		if n < 0 {
-			return 0, codeErr(fnDeviceUSC, "read dirty shutdown count", d.dir, ErrNoSupp,
-				"the DIMM's count is "+strconv.FormatInt(n, 10))
-		}
-		usc += uint64(n)
-	}
-	return usc, nil
-}
-
-// place checks the source as every one of these functions does — deleted,
-// anonymous (PMEM2_E_NOSUPP: the source anon says what it lacks) — and
-// locates it. The caller holds the read lock.
-func (s *Source) place(fn, anon string) (ndPlace, error) {
 	switch s.typ {
 	case FileTypeUnknown:
-		return ndPlace{}, deletedErr(fn)
+		return zero, deletedErr(fn)
 	case FileTypeAnon:
-		return ndPlace{}, codeErr(fn, "check source type", "", ErrNoSupp, "an anonymous source "+anon)
+		return zero, codeErr(fn, "check source type", "", ErrNoSupp, "an anonymous source "+anon)
 	}
 	p, err := s.locate(fn)
 	if err != nil {
-		return ndPlace{}, err
+		return zero, err
 	}
-	return p, nil
+	return f(p)
 }

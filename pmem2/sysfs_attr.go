@@ -108,12 +108,16 @@ func readDir(cpath []byte, fn func(e dirent) bool) bool {
 	}
 	defer closeFD(fd)
 	var buf [8192]byte
+	var nameBuf [nameMax]byte
 	for {
-		n, err := unix.Getdents(fd, buf[:])
-		if err == syscall.EINTR {
+		// The raw call keeps buf on the stack (unix.Getdents's slice
+		// would move it to the heap: 8 KiB per listing).
+		r, _, e := unix.Syscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		if e == syscall.EINTR {
 			continue
 		}
-		if err != nil || n <= 0 {
+		n := int(r)
+		if e != 0 || n <= 0 {
 			return true // readdir ends the listing on an error too
 		}
 		for off := 0; off+19 <= n; {
@@ -126,7 +130,9 @@ func readDir(cpath []byte, fn func(e dirent) bool) bool {
 			if i := bytes.IndexByte(name, 0); i >= 0 {
 				name = name[:i]
 			}
-			if !fn(dirent{name: name, ino: ino}) {
+			// fn sees a copy: what it is handed escapes, and a name is
+			// smaller than the buffer.
+			if !fn(dirent{name: nameBuf[:copy(nameBuf[:], name)], ino: ino}) {
 				return true
 			}
 			off += reclen

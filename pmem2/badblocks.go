@@ -72,15 +72,12 @@ func (s *Source) newBadblockContext(p ndPlace) (*badblockContext, error) {
 	c := &badblockContext{}
 	var buf attrBuf
 	if mode, ok := readAttrIn(p.ns, "mode", &buf); ok && string(mode) == "memory" {
+		// Only a regular file gets past the test: a Device DAX's namespace
+		// has its nd_dax. Its block device is the one it was matched by
+		// (the pfn's, or the namespace's own).
 		if p.holder != holderBtt && p.holder != holderDax {
-			bdev := p.bdev
-			if bdev == "" {
-				// A Device DAX source never gets here (its namespace has an
-				// nd_dax): only a regular file has a block device.
-				bdev = blockDevice(p.ns + "/block")
-			}
 			var pbuf [pathMax + 1]byte
-			if cp := attrPath(pbuf[:], s.sysfsRoot+"/block/"+bdev, "badblocks"); cp != nil {
+			if cp := attrPath(pbuf[:], s.sysfsRoot+"/block/"+p.bdev, "badblocks"); cp != nil {
 				c.file = openBadblocks(cp)
 			}
 		}

@@ -21,9 +21,10 @@ var checkCmd = &command{
 	short: "mount a fixture and check the pmem2 library against its expectations (the main job)",
 	long: `Mounts the fixture (the built-in default when no --spec is given) in a fresh temporary
 directory, opens every node that carries an expectation in every mode it lists (r, w, rw,
-path), runs the pmem2 library on the descriptor (SourceFromFD, then Size, Alignment and
-Delete) and compares the result with the expectation. Prints a table — node, mode,
-expected, got, verdict — that ends with the line "N passed, N failed".
+path), runs the pmem2 library on the descriptor (SourceFromFD, then Size, Alignment,
+NumaNode, DeviceID, DeviceUSC, BadBlocks and Delete) and compares the result with the
+expectation. Prints a table — node, mode, expected, got (what the expectation asks
+about), verdict — that ends with the line "N passed, N failed".
 
 The exit status is 0 only when nothing failed, 1 otherwise. The fixture is always
 unmounted, also on Ctrl-C (exit status 130).`,

@@ -14,14 +14,19 @@ var probeCmd = &command{
 	args:  "PATH...",
 	short: "open paths and run the pmem2 library on them",
 	long: `Opens each PATH in the given mode (with O_NONBLOCK, so a FIFO never blocks) and runs
-pmem2.SourceFromFD on the descriptor, then Size and Alignment when it succeeds.
-Codes are exactly what the C library returns: 0, a PMEM2_E_* value or -errno.
+pmem2.SourceFromFD on the descriptor, then, when it succeeds, Size, Alignment,
+NumaNode, DeviceID, DeviceUSC and BadBlocks. Codes are exactly what the C library
+returns: 0, a PMEM2_E_* value or -errno.
 
 With --json, one object per line:
   {"path": "...", "mode": "r", "from_fd": 0, "type": "devdax", "size": 1073741824,
-   "size_rc": 0, "alignment": 2097152, "alignment_rc": 0}
-"type" is "regular", "devdax" or "" (when from_fd fails); "size" and "alignment" are
-present only when their code is 0. When open(2) itself fails:
+   "size_rc": 0, "alignment": 2097152, "alignment_rc": 0, "numa_node": 0,
+   "numa_node_rc": 0, "device_id": "8089-a2-1837-00000abc", "device_id_rc": 0,
+   "usc": 7, "usc_rc": 0, "badblocks": [{"offset": 4096, "length": 4096}],
+   "badblocks_rc": 0}
+"type" is "regular", "devdax" or "" (when from_fd fails); each value ("size",
+"alignment", "numa_node", "device_id", "usc", "badblocks") is present only when its
+code is 0. When open(2) itself fails:
   {"path": "...", "mode": "r", "open_errno": 13}
 The exit status is 0 whenever every path was probed, whatever the library said.`,
 	example: `pmem2emu mount /tmp/pmem &

@@ -1,7 +1,7 @@
 // Package check runs a fixture spec's expectations against the pmem2
 // library: for every emulate.Check it opens the node on the mounted fixture
-// in the check's mode, runs SourceFromFD, Size, Alignment and Delete, and
-// compares what came back with the expected outcome. It is the logic behind
+// in the check's mode, runs the library as probe.Run does, and compares
+// what came back with the expected outcome. It is the logic behind
 // `pmem2emu check`.
 package check
 

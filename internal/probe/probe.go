@@ -31,8 +31,9 @@ type Result struct {
 	emulate.Result
 }
 
-// Run opens path in mode and runs SourceFromFD, then Size, Alignment and
-// Delete on success. opts go to SourceFromFD (e.g. pmem2.WithSysfsRoot).
+// Run opens path in mode and runs SourceFromFD, then Size, Alignment,
+// NumaNode, DeviceID, DeviceUSC, BadBlocks and Delete on success. opts go
+// to SourceFromFD (e.g. pmem2.WithSysfsRoot).
 // The error is only for a bad mode; everything the library or open(2)
 // says is in the Result.
 func Run(path string, mode emulate.OpenMode, opts ...pmem2.Option) (Result, error) {
@@ -59,6 +60,17 @@ func Run(path string, mode emulate.OpenMode, opts ...pmem2.Option) (Result, erro
 	r.SizeRC = pmem2.Code(pmem2.CodeOf(err))
 	r.Alignment, err = src.Alignment()
 	r.AlignmentRC = pmem2.Code(pmem2.CodeOf(err))
+	r.NUMANode, err = src.NumaNode()
+	r.NUMANodeRC = pmem2.Code(pmem2.CodeOf(err))
+	r.DeviceID, err = src.DeviceID()
+	r.DeviceIDRC = pmem2.Code(pmem2.CodeOf(err))
+	r.USC, err = src.DeviceUSC()
+	r.USCRC = pmem2.Code(pmem2.CodeOf(err))
+	bad, err := src.BadBlocks()
+	r.BadBlocksRC = pmem2.Code(pmem2.CodeOf(err))
+	for _, b := range bad {
+		r.BadBlocks = append(r.BadBlocks, emulate.BadBlock{Offset: b.Offset, Length: b.Length})
+	}
 	return r, nil
 }
 
@@ -81,7 +93,10 @@ func (r Result) String() string {
 // MarshalJSON writes the fields of the line as JSON keys in its order:
 //
 //	{"path": "...", "mode": "r", "from_fd": 0, "type": "devdax", "size": 1073741824,
-//	 "size_rc": 0, "alignment": 2097152, "alignment_rc": 0}
+//	 "size_rc": 0, "alignment": 2097152, "alignment_rc": 0, "numa_node": 0,
+//	 "numa_node_rc": 0, "device_id": "8089-a2-1837-00000abc", "device_id_rc": 0,
+//	 "usc": 7, "usc_rc": 0, "badblocks": [{"offset": 4096, "length": 4096}],
+//	 "badblocks_rc": 0}
 //
 // "type" is "" when from_fd fails, values appear only when their code is
 // 0; a failed open(2) is {"path": "...", "mode": "r", "open_errno": 13}.

@@ -2,6 +2,8 @@ package emulate_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +11,9 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/emulate/emutest"
+	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/cref"
+	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
 // dimmSpec has declared and generated DIMMs, a two-DIMM interleave set,
@@ -126,4 +131,65 @@ func jsonListOrNone(out []byte) []any {
 		return nil
 	}
 	return list
+}
+
+// The C libpmem2 returns the declared NUMA nodes, ids, counts and bad
+// blocks: ids concatenated in libndctl's DIMM order (the bus directory's,
+// reversed), counts summed, bad blocks cut to each device and split at
+// 512 sectors, as the kernel keeps them.
+func TestTheCLibrarySeesTheDeclaredDIMMsAndBadBlocks(t *testing.T) {
+	f := emutest.Start(t, dimmSpec())
+	probe := cref.Build(t)
+	tests := []struct {
+		dev  string
+		numa int
+		id   string
+		usc  uint64
+		bad  []pmem2.BadBlock
+	}{
+		{"dax0.0", 0, "8089-a2-1837-00000abc", 7, []pmem2.BadBlock{{Offset: 4096, Length: 4096}, {Offset: 524288, Length: 512}}},
+		{"dax1.0", 1, "8089-a2-1837-00000abe8089-a2-1837-00000abd", 3,
+			[]pmem2.BadBlock{{Offset: 1 << 20, Length: 256 << 10}, {Offset: 1<<20 + 256<<10, Length: 256 << 10}, {Offset: 1<<20 + 512<<10, Length: 256 << 10}, {Offset: 1<<20 + 768<<10, Length: 256 << 10}}},
+		{"dax2.0", 1, "8089-a2-1837-706d0003", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dev, func(t *testing.T) {
+			r, err := cref.Run(f, probe, "/dev/"+tt.dev, emulate.ModePath, cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks)
+			require.NoError(t, err)
+			require.Zero(t, r.Signal, "%s", r)
+			for _, c := range []cref.Call{r.NumaNode, r.DeviceID, r.USC, r.BadBlocks} {
+				require.Zero(t, c.RC, "%s", r)
+			}
+			assert.Equal(t, tt.numa, r.NumaNode.Int())
+			assert.Equal(t, tt.id, r.DeviceID.Text)
+			assert.Equal(t, tt.usc, r.USC.Value)
+			assert.Equal(t, tt.bad, r.BadBlockList)
+		})
+	}
+}
+
+// A regular file on a pmem device that hosts the fixture's files has its
+// device's NUMA node, id and count; its bad blocks need its extents, which
+// FUSE does not give (FIEMAP fails with EOPNOTSUPP, EBADF on O_PATH).
+func TestTheCLibraryFindsTheDeviceOfAHostedFile(t *testing.T) {
+	s := dimmSpec()
+	s.PmemDevices[0].HostsFiles = true
+	s.PmemDevices[0].NUMANode = 1
+	s.Nodes = []emulate.Node{{Path: "data/file", Type: fusefs.TypeFile, Mode: 0o644, Content: "on pmem0\n"}}
+	f := emutest.Start(t, s)
+	probe := cref.Build(t)
+	for mode, bad := range map[emulate.OpenMode]pmem2.Code{emulate.ModeR: -pmem2.Code(syscall.EOPNOTSUPP), emulate.ModePath: -pmem2.Code(syscall.EBADF)} {
+		r, err := cref.Run(f, probe, f.Path("data/file"), mode, cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks)
+		require.NoError(t, err)
+		assert.Equal(t, "from_fd 0, numa_node 1, device_id 8089-a2-1837-706d0004, usc 0, badblocks_rc "+bad.Name(), crefLine(r), mode)
+	}
+}
+
+// crefLine renders the calls on DIMMs and bad blocks of a probe's result.
+func crefLine(r cref.Result) string {
+	s := fmt.Sprintf("from_fd %d, numa_node %d, device_id %s, usc %d", r.FromFD.RC, r.NumaNode.Int(), r.DeviceID.Text, r.USC.Value)
+	if r.BadBlocks.RC != 0 {
+		return s + ", badblocks_rc " + r.BadBlocks.RC.Name()
+	}
+	return s + fmt.Sprint(", badblocks ", r.BadBlockList)
 }

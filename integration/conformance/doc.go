@@ -16,7 +16,13 @@
 // lookup …); a healthy Device DAX reached through a node other than its
 // /dev/<name>; and, when run as root, a fixture mounted in device mode whose
 // Device DAX nodes really open (they are backed by /dev/zero), so the r,
-// w and rw modes reach the library too.
+// w and rw modes reach the library too; a fixture of DIMMs, interleave
+// sets, NUMA nodes and bad blocks, healthy and broken one attribute at a
+// time (ids and counts unreadable, junk, negative, beyond LLONG_MAX; a DIMM
+// libndctl drops; mappings that do not parse; a region's numa_node junk,
+// unreadable or missing; badblocks lines that overflow; unreadable
+// badblocks and resource files), whose pmem device hosts the fixture's
+// files; and an e820 bus, which has no DIMMs.
 //
 // The C side is the probe of internal/cref, run under the fixture's
 // namespace runner (the fake sysfs bound over /sys, which the C library
@@ -24,8 +30,12 @@
 // pmem2.WithSysfsRoot(f.Sysfs()) in the test process. The open errno and
 // the code of pmem2_source_from_fd must be identical everywhere. Where a
 // source is made, pmem2_source_size and pmem2_source_alignment are compared
-// too (codes, and values where the code is 0), on every fixture; each runs
-// in its own probe process, so a crash in one hides nothing of the other.
+// too (codes, and values where the code is 0), on every fixture, and so
+// are pmem2_source_numa_node, _device_id, _device_usc and the bad blocks
+// (pmem2_badblock_context_new, then pmem2_badblock_next to its end): size,
+// alignment and those four each run in a probe process of their own, so a
+// crash in one hides nothing of the others. The Go side is what
+// `pmem2emu probe` runs (internal/probe).
 //
 // # As root and as a user
 //
@@ -34,7 +44,8 @@
 // user's name. That run mounts through fusermount3, and both sides run
 // under the namespace runner in a user namespace, the Go side as a user's
 // program would (this binary in a role of its own, on /sys), so the files
-// the kernel makes 0400 (resource, dax_region/align) are closed to both.
+// the kernel makes 0400 (resource, dax_region/align) are closed to both:
+// there, a Device DAX's bad blocks are PMEM2_E_CANNOT_READ_BOUNDS.
 // fusermount3 opens /dev/fuse with the caller's rights: where /dev/fuse is
 // 0600, the run is started in a mount namespace of its own in which a
 // /dev/fuse node of mode 0666 is bound over the host's, which keeps its
@@ -47,7 +58,9 @@
 //
 // Both sides find a Device DAX's size and alignment by the same rules (the
 // nd_dax's size and align, as libndctl reads them; see package pmem2), so
-// every case must be identical, with two kinds of exception. Where the C
+// every case must be identical, with two kinds of exception, both about
+// classification, size and alignment (the calls on DIMMs and bad blocks
+// must agree wherever both sides made a source). Where the C
 // library crashes (SIGSEGV: libndctl finds no namespace holding the device
 // — a Device DAX outside any NVDIMM region, one libdaxctl leaves out, one
 // without /dev node, an NVDIMM bus libndctl cannot find, a namespace whose

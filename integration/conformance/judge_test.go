@@ -24,6 +24,12 @@ func TestJudge(t *testing.T) {
 	noRegionGo.align = call{ran: true, rc: pmem2.ErrInvalidAlignmentFormat}
 	alignOnly := dax // Go fails in size only: alignment succeeds where C crashes
 	alignOnly.size = call{ran: true, rc: pmem2.ErrDAXRegionNotFound}
+	// The same known case, with the calls on DIMMs and bad blocks
+	// disagreeing on the device id.
+	withID := func(o observed, id string) observed {
+		o.ras = [4]call{{ran: true, text: "0"}, {ran: true, text: id}, {ran: true}, {ran: true, text: "[]"}}
+		return o
+	}
 
 	diffs := map[string]difference{
 		"f p path": {goWant: badSize.String(), cWant: dax.String(), why: intermediatePathMax},
@@ -48,6 +54,9 @@ func TestJudge(t *testing.T) {
 		{"a declared difference whose C side changed is a mismatch", "p", badSize, noRegionGo, mismatch, "C now returns"},
 		{"a declared crash is a C crash", "q", noRegionGo, crash, cCrash, ""},
 		{"a crash where Go succeeds is a mismatch", "r", alignOnly, crash, mismatch, "Go returns no error"},
+		{"the calls on DIMMs and bad blocks agree in a known difference", "p", withID(badSize, `"a"`), withID(dax, `"a"`), knownDiff, ""},
+		{"the calls on DIMMs and bad blocks must agree in a known difference", "p", withID(badSize, `"a"`), withID(dax, `"b"`), mismatch, "the calls on DIMMs"},
+		{"an undeclared difference in a bad block list is a mismatch", "x", withID(dax, `"a"`), withID(dax, `"b"`), mismatch, `device_id "a"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := &ledger{diffs: diffs, used: map[string]bool{}}

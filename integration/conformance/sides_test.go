@@ -1,16 +1,15 @@
 package conformance
 
 import (
-	"errors"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
+	"github.com/pmem2emu/pmem2emu/internal/probe"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -19,6 +18,9 @@ type call struct {
 	ran   bool
 	rc    pmem2.Code
 	value uint64
+	// text is the value of a call whose value is not a size: a NUMA
+	// node, a quoted device id, a bad block list ("[4096+4096]").
+	text  string
 	crash syscall.Signal // C only: the probe died in this call
 }
 
@@ -30,6 +32,8 @@ func (c call) String() string {
 		return "-"
 	case c.rc != 0:
 		return c.rc.Name()
+	case c.text != "":
+		return c.text
 	}
 	return strconv.FormatUint(c.value, 10)
 }
@@ -47,17 +51,35 @@ func signalName(s syscall.Signal) string {
 //
 //	open EACCES
 //	from_fd PMEM2_E_INVALID_FILE_TYPE
-//	from_fd 0, size 1073741824, alignment 2097152
-//	from_fd 0, size 1073741824, alignment SIGSEGV
-//	from_fd 0                       (size and alignment not compared)
+//	from_fd 0, size 1073741824, alignment 2097152, numa_node 0, device_id "8089-a2-1837-00000abc", usc 7, badblocks [4096+4096]
+//	from_fd 0, size 1073741824, alignment SIGSEGV, numa_node …
+//	from_fd 0                       (nothing else compared)
+//
+// core is the part up to the alignment, which the known differences
+// state; the calls on DIMMs and bad blocks (ras) come after it.
 type observed struct {
 	open   syscall.Errno
 	fromFD call
 	size   call
 	align  call
+	ras    [4]call // numa_node, device_id, usc, badblocks
 }
 
+// rasNames name the calls of observed.ras, as probe --json does.
+var rasNames = [4]string{"numa_node", "device_id", "usc", "badblocks"}
+
 func (o observed) String() string {
+	s := o.core()
+	for i, c := range o.ras {
+		if c.ran || c.crash != 0 {
+			s += ", " + rasNames[i] + " " + c.String()
+		}
+	}
+	return s
+}
+
+// core is String without the calls on DIMMs and bad blocks.
+func (o observed) core() string {
 	if o.open != 0 {
 		return "open " + fusefs.ErrnoName(o.open)
 	}
@@ -80,43 +102,57 @@ func (o observed) classification() string {
 	return observed{open: o.open, fromFD: o.fromFD}.String()
 }
 
+// calls are every call after from_fd.
+func (o observed) calls() []call { return append([]call{o.size, o.align}, o.ras[:]...) }
+
 // crashed reports whether the C probe died in any call.
 func (o observed) crashed() bool {
-	return o.fromFD.crash != 0 || o.size.crash != 0 || o.align.crash != 0
+	for _, c := range append(o.calls(), o.fromFD) {
+		if c.crash != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // goSide opens path in mode and runs the port with the fixture's sysfs
-// root. With steps it also asks Size and Alignment when a source was made.
+// root, as `pmem2emu probe` does. With steps it keeps what the calls after
+// SourceFromFD returned.
 func goSide(path string, mode emulate.OpenMode, sysfs string, steps bool) observed {
-	flags, err := mode.Flags()
+	r, err := probe.Run(path, mode, pmem2.WithSysfsRoot(sysfs))
 	if err != nil {
 		panic(err)
 	}
-	fd, err := unix.Open(path, flags, 0)
-	if err != nil {
-		var errno syscall.Errno
-		if !errors.As(err, &errno) {
-			panic(err)
-		}
-		return observed{open: errno}
+	return observedOf(r.Result, steps)
+}
+
+// observedOf is what the port returned, as probe.Run reports it.
+func observedOf(r emulate.Result, steps bool) observed {
+	if r.OpenErrno != 0 {
+		return observed{open: r.OpenErrno}
 	}
-	defer unix.Close(fd)
-	var o observed
-	src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(sysfs))
-	o.fromFD = call{ran: true, rc: pmem2.Code(pmem2.CodeOf(err))}
-	if err != nil || !steps {
+	o := observed{fromFD: call{ran: true, rc: r.FromFD}}
+	if r.FromFD != 0 || !steps {
 		return o
 	}
-	defer src.Delete()
-	o.size = goCall(src.Size())
-	o.align = goCall(src.Alignment())
+	o.size = call{ran: true, rc: r.SizeRC, value: r.Size}
+	o.align = call{ran: true, rc: r.AlignmentRC, value: r.Alignment}
+	o.ras = [4]call{
+		{ran: true, rc: r.NUMANodeRC, text: strconv.Itoa(r.NUMANode)},
+		{ran: true, rc: r.DeviceIDRC, text: strconv.Quote(r.DeviceID)},
+		{ran: true, rc: r.USCRC, value: r.USC},
+		{ran: true, rc: r.BadBlocksRC, text: r.BadBlocks.String()},
+	}
 	return o
 }
 
+// rasSteps are the C probe's steps for observed.ras, in its order.
+var rasSteps = []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks}
+
 // cSide runs the C probe on the same path and mode under the fixture's
-// namespace runner. With steps, pmem2_source_size and
-// pmem2_source_alignment run in two separate probe processes, so a crash
-// in one does not hide the other.
+// namespace runner. With steps, pmem2_source_size, pmem2_source_alignment
+// and the calls on DIMMs and bad blocks run in three separate probe
+// processes, so a crash in one does not hide the others.
 func cSide(t *testing.T, f *emulate.Fixture, probe, path string, mode emulate.OpenMode, steps bool) observed {
 	t.Helper()
 	var o observed
@@ -134,19 +170,19 @@ func cSide(t *testing.T, f *emulate.Fixture, probe, path string, mode emulate.Op
 		return o
 	}
 	o.size = fromCref(r, cref.StepSize)
-	r2 := cref.MustRun(t, f, probe, path, mode, cref.StepAlignment)
-	if r2.OpenErrno != 0 || !r2.FromFD.Ran || r2.FromFD.RC != o.fromFD.rc {
-		t.Fatalf("C probe on %s (%s): from_fd %s in the size run, %s in the alignment run", path, mode, r, r2)
+	again := func(steps ...cref.Step) cref.Result {
+		r2 := cref.MustRun(t, f, probe, path, mode, steps...)
+		if r2.OpenErrno != 0 || !r2.FromFD.Ran || r2.FromFD.RC != o.fromFD.rc {
+			t.Fatalf("C probe on %s (%s): from_fd %s in the size run, %s in the run of %v", path, mode, r, r2, steps)
+		}
+		return r2
 	}
-	o.align = fromCref(r2, cref.StepAlignment)
+	o.align = fromCref(again(cref.StepAlignment), cref.StepAlignment)
+	r3 := again(rasSteps...)
+	for i, s := range rasSteps {
+		o.ras[i] = fromCref(r3, s)
+	}
 	return o
-}
-
-func goCall(v uint64, err error) call {
-	if err != nil {
-		return call{ran: true, rc: pmem2.Code(pmem2.CodeOf(err))}
-	}
-	return call{ran: true, value: v}
 }
 
 func fromCref(r cref.Result, s cref.Step) call {
@@ -154,18 +190,33 @@ func fromCref(r cref.Result, s cref.Step) call {
 		return call{crash: r.Signal}
 	}
 	c := r.Call(s)
-	v := c.Value
-	if c.RC != 0 {
-		v = 0 // meaningless beside a failing code
+	out := call{ran: c.Ran, rc: c.RC, value: c.Value}
+	switch {
+	case !c.Ran || c.RC != 0:
+		out.value = 0 // meaningless beside a failing code
+	case s == cref.StepNumaNode:
+		out.value, out.text = 0, strconv.Itoa(c.Int())
+	case s == cref.StepDeviceID:
+		out.text = strconv.Quote(c.Text)
+	case s == cref.StepBadBlocks:
+		list := emulate.BadBlocks{}
+		for _, b := range r.BadBlockList {
+			list = append(list, emulate.BadBlock{Offset: b.Offset, Length: b.Length})
+		}
+		out.text = list.String()
 	}
-	return call{ran: c.Ran, rc: c.RC, value: v}
+	return out
 }
 
 // same reports whether two observations agree: the open errno, every code,
 // and every value whose code is 0.
 func same(a, b observed) bool {
-	eq := func(x, y call) bool {
-		return x.ran == y.ran && x.rc == y.rc && x.crash == y.crash && (x.rc != 0 || x.value == y.value)
-	}
-	return a.open == b.open && eq(a.fromFD, b.fromFD) && eq(a.size, b.size) && eq(a.align, b.align)
+	return a.open == b.open && sameCall(a.fromFD, b.fromFD) && slices.EqualFunc(a.calls(), b.calls(), sameCall)
+}
+
+// sameRAS reports whether the calls on DIMMs and bad blocks agree.
+func sameRAS(a, b observed) bool { return slices.EqualFunc(a.ras[:], b.ras[:], sameCall) }
+
+func sameCall(x, y call) bool {
+	return x.ran == y.ran && x.rc == y.rc && x.crash == y.crash && (x.rc != 0 || x.value == y.value && x.text == y.text)
 }

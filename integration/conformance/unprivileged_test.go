@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +16,6 @@ import (
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/internal/probe"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
-	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
 // The unprivileged run. As root, TestConformance runs this test binary
@@ -162,45 +162,28 @@ func goSideInRunner(t *testing.T, f *emulate.Fixture, path string, mode emulate.
 	}
 	cmd.Env = append(os.Environ(), testutil.Env(roleGoSide)...)
 	stdout, stderr := testutil.OutputOK(t, cmd)
-	var o observed
-	var fromFD, sizeRC, alignRC int
-	var errno uint64
-	var size, align uint64
-	if _, err := fmt.Sscan(stdout, &errno, &fromFD, &size, &sizeRC, &align, &alignRC); err != nil {
+	var r emulate.Result
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("Go side on %s (%s): %q: %v\nstderr: %s", path, mode, stdout, err, stderr)
 	}
-	if errno != 0 {
-		return observed{open: syscall.Errno(errno)}
-	}
-	o.fromFD = call{ran: true, rc: pmem2.Code(fromFD)}
-	if fromFD == 0 {
-		o.size = goCall(size, codeErr(sizeRC))
-		o.align = goCall(align, codeErr(alignRC))
-	}
-	return o
-}
-
-// codeErr is the error of a code, nil for 0, so goCall reads it back.
-func codeErr(c int) error {
-	if c == 0 {
-		return nil
-	}
-	return pmem2.Code(c)
+	return observedOf(r, true)
 }
 
 // goSideRole PATH MODE opens PATH in MODE and runs the port with the
-// default sysfs root, as `pmem2emu probe` does, and prints the open errno,
-// then the codes and values of SourceFromFD, Size and Alignment.
+// default sysfs root, as `pmem2emu probe` does, and prints what it
+// returned: the emulate.Result as JSON.
 func goSideRole(args []string) int {
 	if len(args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: "+roleGoSide+" PATH MODE")
 		return 2
 	}
 	r, err := probe.Run(args[0], emulate.OpenMode(args[1]))
+	if err == nil {
+		err = json.NewEncoder(os.Stdout).Encode(r.Result)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, roleGoSide+":", err)
 		return 2
 	}
-	fmt.Println(uint64(r.OpenErrno), int(r.FromFD), r.Size, int(r.SizeRC), r.Alignment, int(r.AlignmentRC))
 	return 0
 }

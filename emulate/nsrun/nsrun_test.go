@@ -301,6 +301,10 @@ func TestFailures(t *testing.T) {
 		{"a Dev that is a file is refused by Command", nsrun.Config{Dev: file}, "true",
 			"nsrun: Config.Dev: stat " + file + ": not a directory", syscall.ENOTDIR},
 		{"an empty command name is refused by Command", cfg, "", "nsrun: empty command name", nil},
+		{"a Zero name with a slash is refused by Command", nsrun.Config{Zero: []string{"sub/dax0.0"}}, "true",
+			`nsrun: Config.Zero: "sub/dax0.0" is not a plain file name`, nil},
+		{"a Zero name .. is refused by Command", nsrun.Config{Zero: []string{".."}}, "true",
+			`nsrun: Config.Zero: ".." is not a plain file name`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd, err := nsrun.Command(c.cfg, c.cmd)

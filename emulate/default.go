@@ -61,9 +61,12 @@ var pageSize = os.Getpagesize
 //	data/fifo         FIFO                                      INVALID_FILE_TYPE  ENXIO                INVALID_FILE_TYPE  INVALID_FILE_TYPE
 //	data/socket       socket                                    ENXIO              ENXIO                ENXIO              INVALID_FILE_TYPE
 //	dev/sda           block device 8:0, unknown to sysfs        EACCES             EACCES               EACCES             INVALID_FILE_TYPE
-//	dev/mem5          char device 1:5, sysfs subsystem mem      EACCES             EACCES               EACCES             INVALID_FILE_TYPE
+//	dev/mem5          char device 1:5, sysfs subsystem mem,     EACCES             EACCES               EACCES             INVALID_FILE_TYPE
+//	                  mode 0666
 //	dev/experimental  char device 60:0, unknown to sysfs        EACCES             EACCES               EACCES             -ENOENT
 //	data/faulty       file "fstat fails\n", getattr fails EIO   -EIO               INVALID_FILE_HANDLE  -EIO               -EIO
+//	data/secret       file "root only\n", uid 0, mode 0600      10, page           INVALID_FILE_HANDLE  10, page           10, page
+//	                  as a user:                                EACCES             EACCES               EACCES
 //
 // Why:
 //
@@ -106,6 +109,13 @@ var pageSize = os.Getpagesize
 //     and a node with a rule is never served from the kernel's attribute
 //     cache, so the fstat of pmem2_source_from_fd reaches the server and
 //     gets EIO.
+//   - Ownership: sys/ and dev/ are root's, with the kernel's modes; the
+//     data nodes belong to whoever mounts the fixture, so a normal user
+//     opens them for writing as root does. data/secret is root's, mode
+//     0600: root opens it in every mode; any other user ("as a user" in
+//     the table, Expect.AsUser) gets EACCES, but for O_PATH, which needs
+//     no permission on the file. So `pmem2emu check` passes as root and
+//     as a normal user.
 //
 // Device numbers: Device DAX 252:0…, pmem 259:0, the block device 8:0 and
 // the mem device 1:5 look like a real machine's; the mount is nodev, so the
@@ -197,6 +207,13 @@ func Default() *Spec {
 				Path: fromFD(-2), All: eacces}},
 			{Path: "data/faulty", Type: fusefs.TypeFile, Mode: 0o644, Content: "fstat fails\n", Expect: &Expect{
 				W: fromFD(pmem2.ErrInvalidFileHandle), All: fromFD(-5)}},
+			// Root's own file among the user's: the row whose answer
+			// depends on who checks.
+			{Path: "data/secret", Type: fusefs.TypeFile, Mode: 0o600, UID: new(uint32(0)), GID: new(uint32(0)), Content: "root only\n", Expect: func() *Expect {
+				e := fileExpect(10)
+				e.AsUser = &Expect{R: eacces, W: eacces, RW: eacces}
+				return e
+			}()},
 			// dax6.0: the subsystem link says mem, so the device is no
 			// Device DAX although everything else is in place.
 			{Path: "sys/devices/platform/e820_pmem/ndbus0/region6/dax6.1/dax6.0/subsystem", Type: fusefs.TypeSymlink,

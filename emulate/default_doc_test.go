@@ -58,12 +58,24 @@ func defaultDocTable(s *Spec) string {
 	var p problems
 	b := s.build(&p)
 	rows := [][]string{{"node", "declared", "r", "w", "rw", "path"}}
+	// A row is what root meets; what a user meets differently follows
+	// on a row of its own.
 	add := func(path, what string, e *Expect) {
-		row := []string{path, what}
+		row, user := []string{path, what}, []string{"", "as a user:"}
+		differs := false
 		for _, m := range Modes() {
-			row = append(row, brief(e.For(m)))
+			r, u := brief(e.ForCaller(CallerRoot, m)), brief(e.ForCaller(CallerUser, m))
+			row = append(row, r)
+			if u == r {
+				u = ""
+			}
+			differs = differs || u != ""
+			user = append(user, u)
 		}
 		rows = append(rows, row)
+		if differs {
+			rows = append(rows, user)
+		}
 	}
 	for _, in := range s.daxInfos() {
 		add("dev/"+in.d.Name, describeDAX(s, b, &in), in.d.Expect)
@@ -171,6 +183,12 @@ func describeNode(s *Spec, n *Node) string {
 	default:
 		what = map[fusefs.NodeType]string{fusefs.TypeDir: "directory", fusefs.TypeFIFO: "FIFO", fusefs.TypeSocket: "socket"}[n.Type]
 	}
+	if n.UID != nil {
+		what += fmt.Sprintf(", uid %d", *n.UID)
+	}
+	if n.Mode != 0 && unixMode(n.Mode) != defaultPerm[n.Type] {
+		what += fmt.Sprintf(", mode %04o", unixMode(n.Mode))
+	}
 	for _, f := range s.Faults {
 		if fusefs.MatchPath(f.Path, n.Path) {
 			what += fmt.Sprintf(", %s fails %s", f.Op, fusefs.ErrnoName(f.Errno))
@@ -178,6 +196,10 @@ func describeNode(s *Spec, n *Node) string {
 	}
 	return what
 }
+
+// defaultPerm is each type's permission bits when Mode is zero.
+var defaultPerm = map[fusefs.NodeType]uint32{fusefs.TypeFile: 0o644, fusefs.TypeFIFO: 0o644, fusefs.TypeDir: 0o755,
+	fusefs.TypeSocket: 0o755, fusefs.TypeCharDev: 0o660, fusefs.TypeBlockDev: 0o660, fusefs.TypeSymlink: 0o777}
 
 // brief renders an outcome for the table: the open's errno, the failing
 // from_fd, or size and alignment (a value or a code); "ok" for a bare

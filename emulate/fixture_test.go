@@ -16,6 +16,7 @@ import (
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -329,6 +330,23 @@ func TestDeviceModeBacksADeviceDAXWithDevZero(t *testing.T) {
 	assert.Equal(t, pmem2.FileTypeDevDAX, src.Type())
 	assert.Equal(t, uint64(1<<30), size)
 	assert.False(t, mounted(t, f.Root(), "nodev"), "device mode mounted nodev")
+}
+
+// Under the namespace runner a Device DAX numbered 1:5 is the host's
+// /dev/zero, device mode or not, root or not: programs open it read-write
+// (and map it); every other node stays as unopenable as on the mount.
+func TestCommandBacksADeviceDAXNumbered1To5WithTheHostsDevZero(t *testing.T) {
+	f := emutest.Start(t, &emulate.Spec{
+		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}, {Name: "dax0.1"}},
+		Nodes:      []emulate.Node{{Path: "dev/zero5", Type: fusefs.TypeCharDev, Major: 1, Minor: 5}},
+	})
+	cmd, err := f.Command("sh", "-c", `head -c 4 /dev/dax0.0 | od -An -tx1
+		echo x > /dev/dax0.0 && echo dax0.0 writes
+		stat -c '%t:%T' /dev/dax0.0
+		for d in dax0.1 zero5; do head -c 1 /dev/$d >/dev/null 2>&1 && echo $d opens || echo $d refused; done`)
+	require.NoError(t, err)
+	out, _ := testutil.OutputOK(t, cmd)
+	assert.Equal(t, " 00 00 00 00\ndax0.0 writes\n1:5\ndax0.1 refused\nzero5 refused\n", out)
 }
 
 func TestDeviceModeRefusesTheDefaultFixture(t *testing.T) {

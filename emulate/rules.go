@@ -66,6 +66,7 @@ var ruleDocs = []struct{ Name, Doc string }{
 	{"expect-open-fails-and-more", "open_errno stands alone"},
 	{"expect-after-failed-source", "no size or alignment fields beside a failing from_fd"},
 	{"expect-value-with-error", "no size (alignment) beside a failing size_rc (alignment_rc)"},
+	{"expect-caller-nested", "as_root and as_user hold modes, not another as_root or as_user"},
 }
 
 // Rules lists the name of every rule a spec can break, as SpecError.Rule

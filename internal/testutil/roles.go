@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -76,15 +75,10 @@ func Env(role string) []string {
 }
 
 // CommandAs is Command for the user uid:gid, who cannot read the test
-// binary in its private directory: it runs a copy placed in a PublicDir.
+// binary in its private directory: User{UID: uid, GID: gid}.Role.
 func CommandAs(t testing.TB, uid, gid uint32, role string, args ...string) *exec.Cmd {
 	t.Helper()
-	exe := filepath.Join(PublicDir(t), filepath.Base(os.Args[0]))
-	copyExe(t, exe)
-	cmd := Command(role, args...)
-	cmd.Path, cmd.Args[0] = exe, exe
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
-	return cmd
+	return User{UID: uid, GID: gid}.Role(t, role, args...)
 }
 
 // PublicDir is a new temporary directory, removed when the test ends, that
@@ -101,9 +95,10 @@ func PublicDir(t testing.TB) string {
 	return dir
 }
 
-func copyExe(t testing.TB, to string) {
+// copyFile copies the executable file from to the new file to.
+func copyFile(t testing.TB, from, to string) {
 	t.Helper()
-	src, err := os.Open("/proc/self/exe")
+	src, err := os.Open(from)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package emulate_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -294,23 +293,12 @@ func TestAFixtureServesConcurrentCallers(t *testing.T) {
 	wg.Wait()
 }
 
-// mounted reports whether dir is a mount point in /proc/self/mountinfo,
-// with option opt among its mount options when opt is set.
+// mounted reports whether dir is a mount point, with option opt among its
+// mount options when opt is set.
 func mounted(t *testing.T, dir, opt string) bool {
 	t.Helper()
-	fh, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 5 && fields[4] == dir {
-			return opt == "" || strings.Contains(","+fields[5]+",", ","+opt+",")
-		}
-	}
-	return false
+	m := testutil.MountAt(t, dir)
+	return m != nil && (opt == "" || testutil.Options(m.Options)[opt])
 }
 
 // In device mode a Device DAX declared as 1:5 is backed by /dev/zero: it

@@ -39,6 +39,7 @@ func (s *Server) Set(path string, n *Node) error {
 		return err
 	}
 	s.idx.mu.Lock()
+	wasUncached := s.uncachedFile(s.idx.find(p))
 	res, err := s.idx.set(p, n)
 	s.idx.mu.Unlock()
 	if err != nil {
@@ -46,10 +47,10 @@ func (s *Server) Set(path string, n *Node) error {
 	}
 	if res.top != "" {
 		s.invalidateEntry(res.top)
-		s.invalidateNode(parentOf(res.top), false) // st_nlink, and a listing
+		s.invalidateNode(parentOf(res.top), true) // st_nlink, and its listing
 	}
 	if res.inPlace {
-		s.invalidateNode(p, true)
+		s.changed(p, n.Type, wasUncached)
 	}
 	return nil
 }
@@ -76,7 +77,7 @@ func (s *Server) Remove(path string) error {
 		return &fs.PathError{Op: "remove", Path: p, Err: fs.ErrNotExist}
 	}
 	s.invalidateEntry(p)
-	s.invalidateNode(parentOf(p), false)
+	s.invalidateNode(parentOf(p), true)
 	return nil
 }
 
@@ -84,6 +85,7 @@ func (s *Server) Remove(path string) error {
 func (s *Server) SetData(path string, data []byte) error {
 	return s.update("setdata", path, TypeFile, func(e *entry) {
 		e.data = newContent(data, 0)
+		e.changed.Store(true)
 	})
 }
 
@@ -107,6 +109,7 @@ func (s *Server) update(op, path string, want NodeType, fn func(*entry)) error {
 	}
 	s.idx.mu.Lock()
 	e := s.idx.find(p)
+	wasUncached := s.uncachedFile(e)
 	switch {
 	case e == nil:
 		err = &fs.PathError{Op: op, Path: p, Err: fs.ErrNotExist}
@@ -117,7 +120,7 @@ func (s *Server) update(op, path string, want NodeType, fn func(*entry)) error {
 	}
 	s.idx.mu.Unlock()
 	if err == nil {
-		s.invalidateNode(p, true)
+		s.changed(p, want, wasUncached)
 	}
 	return err
 }

@@ -76,6 +76,7 @@ func (c *counters) reset() {
 // "" is the root); lookups of names that do not exist count too. Calls the
 // kernel answers from its caches never reach the server and are not
 // counted: a rule on a node turns caching off for it, so every call counts.
+// With KernelOpen no open reaches the server.
 func (s *Server) Calls(path string, op Op) uint64 {
 	p, err := apiPath("calls", path)
 	if err != nil {

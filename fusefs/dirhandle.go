@@ -10,9 +10,12 @@ import (
 
 // dirHandle is an open directory. A listing is a snapshot taken when it
 // starts (first read after opendir or a rewind); that start is what the
-// readdir counter counts and what a readdir rule fails.
+// readdir counter counts and what a readdir rule fails. A handle asked to
+// go on at an offset it has not reached (with no-opendir every request
+// gets a fresh handle) takes a snapshot without counting.
 type dirHandle struct {
 	d       *dirNode
+	cached  bool // the kernel keeps what this handle lists (cache.go)
 	list    []fuse.DirEntry
 	idx     int
 	started bool
@@ -29,9 +32,17 @@ var (
 // go-fuse serializes calls on one handle, so dirHandle needs no lock.
 
 func (h *dirHandle) start() syscall.Errno {
-	s, e := h.d.srv, h.d.e
-	if errno, _ := s.check(e, OpReaddir); errno != 0 {
+	if errno, _ := h.d.srv.check(h.d.e, OpReaddir); errno != 0 {
 		return errno
+	}
+	h.snapshot()
+	return 0
+}
+
+func (h *dirHandle) snapshot() {
+	s, e := h.d.srv, h.d.e
+	if h.cached {
+		e.listed.Store(true)
 	}
 	s.idx.mu.RLock()
 	up := e.ino
@@ -49,7 +60,6 @@ func (h *dirHandle) start() syscall.Errno {
 	}
 	s.idx.mu.RUnlock()
 	h.idx, h.started = 0, true
-	return 0
 }
 
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
@@ -72,7 +82,10 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 		h.started = false
 		return 0
 	}
-	if !h.started || off > uint64(len(h.list)) {
+	if !h.started {
+		h.snapshot()
+	}
+	if off > uint64(len(h.list)) {
 		return syscall.EINVAL
 	}
 	h.idx = int(off)
@@ -88,7 +101,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	s.idx.mu.RLock()
 	c := h.d.e.child(name)
 	s.idx.mu.RUnlock()
-	if c == nil || c.rules.Load() != nil {
+	if c == nil || s.uncached(c) {
 		return nil, syscall.ENOENT
 	}
 	return s.entryOut(ctx, &h.d.Inode, c, out), 0

@@ -62,14 +62,21 @@ func (s *Server) entryOut(ctx context.Context, parent *fs.Inode, c *entry, out *
 	out.SetEntryTimeout(s.entryTimeout(c))
 	out.SetAttrTimeout(s.attrTimeout(c))
 	ino := c.ino
-	if c.typ == TypeSymlink && s.symlinkCache {
-		if nr := c.rules.Load(); nr != nil && nr.readlink {
-			// The kernel keeps a symlink's target in the inode's page
-			// cache, and invalidating it from inside READLINK would
-			// deadlock. A fresh inode per lookup has an empty cache,
-			// so every path walk reaches the readlink rule.
-			ino = s.freshIno.Add(1)
-		}
+	nr := c.rules.Load()
+	switch {
+	case c.typ == TypeSymlink && s.symlinkCache && nr != nil && nr.readlink:
+		// The kernel keeps a symlink's target in the inode's page
+		// cache, and invalidating it from inside READLINK would
+		// deadlock. A fresh inode per lookup has an empty cache, so
+		// every path walk reaches the readlink rule.
+		ino = s.freshIno.Add(1)
+	case c.typ == TypeFile && s.kernel.noOpen && s.uncached(c) && (nr == nil || len(nr.byOp[OpLookup]) == 0):
+		// With no-open, a fresh inode per lookup gives each open of
+		// a file kept out of the caches pages and attributes of its
+		// own, so no other descriptor's calls race its reads (see
+		// cache.go). A lookup rule keeps the inode: the kernel would
+		// look a name up twice when a lookup returns a new inode.
+		ino = s.freshIno.Add(1)
 	}
 	return parent.NewInode(ctx, s.newNode(c), fs.StableAttr{Mode: typeMode(c.typ), Ino: ino})
 }
@@ -99,17 +106,25 @@ func (s *Server) lookupMissing(parent *entry, name string, out *fuse.EntryOut) s
 	return syscall.ENOENT
 }
 
+// OpendirHandle serves OPENDIR, and with no-opendir the handle rawFS opens
+// for one listing request.
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	if errno, _ := d.srv.check(d.e, OpOpen); errno != 0 {
+	s := d.srv
+	openFlags, cached := s.dirOpen(d.e)
+	h := &dirHandle{d: d, cached: cached}
+	if s.opts.KernelOpen {
+		return h, openFlags, 0 // not an open the client made (see Options)
+	}
+	if errno, _ := s.check(d.e, OpOpen); errno != 0 {
 		return nil, 0, errno
 	}
-	d.srv.idx.mu.RLock()
+	s.idx.mu.RLock()
 	ok := allowed(ctx, d.e, wantRead)
-	d.srv.idx.mu.RUnlock()
+	s.idx.mu.RUnlock()
 	if !ok {
 		return nil, 0, syscall.EACCES
 	}
-	return &dirHandle{d: d}, 0, 0
+	return h, openFlags, 0
 }
 
 // The namespace is declared: it changes through the Server only. The

@@ -23,7 +23,8 @@
 // # Permissions
 //
 // The mount does not use default_permissions (with it, the kernel would
-// issue a getattr inside open(2), so a getattr fault would make open fail).
+// issue a getattr inside open(2), so a getattr fault would make open fail;
+// KernelOpen with AllowOther is the exception, see Kernel caching).
 // The server checks open, opendir, truncate and access(2) itself against the
 // caller's uid and primary gid. Root bypasses the permission classes, but,
 // as in sysfs, opens a regular file for reading only if some r bit is set
@@ -31,23 +32,69 @@
 //
 // # Kernel caching
 //
-// Entries, attributes, negative lookups and symlink targets are cached by
-// the kernel (Options timeouts, one minute by default; symlink targets in
-// the page cache, EnableSymlinkCaching), so a warm stat, lookup or readlink
-// does not reach the server. Every change the server makes is followed by an
-// invalidation (NotifyEntry for names, NotifyContent for attributes and
-// cached targets), so the very next system call sees it. Regular files open
-// with FOPEN_DIRECT_IO: every read and write reaches the server, as with
-// sysfs attributes. Options.NoCache turns every cache off, for comparisons.
+// The kernel caches entries, attributes, negative lookups and symlink
+// targets (Options timeouts, one minute by default; targets in the page
+// cache, EnableSymlinkCaching) and directory listings (FOPEN_CACHE_DIR), so
+// a warm stat, lookup, readlink or listing does not reach the server.
+// Regular files open with FOPEN_DIRECT_IO: every read and write reaches the
+// server, as with sysfs attributes, and a Fault can fail or shorten any of
+// them. FLUSH is answered ENOSYS once, so a close costs no round trip. Every
+// change the server makes (Set, Remove, SetData, SetTarget) is followed,
+// before it returns, by an invalidation of what it changed: NotifyEntry for
+// names, NotifyContent for attributes, targets, file pages and the parent's
+// listing (a file kept out of the caches with KernelOpen needs none: each
+// of its reads asks the server); writes through the mount keep the
+// kernel's copy in step themselves. So the very next system call of any
+// process sees the change. Options.NoCache turns every cache off, for
+// comparisons; Options.Prefetch fills them before Mount returns.
 //
-// A node matched by any fault rule (any operation) is never served from
-// the kernel's caches: its entry and attribute timeouts are zero (a zero
-// timeout makes the kernel ask again on every access), a symlink with a
-// readlink rule gets a fresh inode on each lookup (so its page cache is
-// empty and every path walk reaches READLINK), missing names a rule watches
-// are not cached as negative entries, and installing a rule drops what the
-// kernel cached about the nodes it matches. READDIRPLUS fills the kernel's
+// With Options.KernelOpen the kernel opens files and directories without
+// asking (FUSE's no-open and no-opendir support: OPEN and OPENDIR are
+// answered ENOSYS once, and the kernel stops sending them, and FLUSH and
+// RELEASE with them). Files are then read through the page cache, kept
+// until a change drops it, and a client that opens, reads and lists
+// hundreds of files costs no round trip once the caches are warm. In
+// exchange: opens are neither counted nor checked, so rules on open are
+// refused (ErrInvalidFault); the kernel checks permission bits only with
+// AllowOther (default_permissions), and without it the mount's owner and
+// root open every file; a short page read would look like the end of the
+// file to the kernel, so rules that shorten reads are refused; a read at
+// or past the end of a file no rule watches is answered by the kernel from
+// the size it holds. A file the server changes at runtime is from then on
+// kept out of the caches like a watched one (below), so that no read mixes
+// its states. A kernel without no-open or without AUTO_INVAL_DATA opens
+// through the server, for direct I/O, as without KernelOpen.
+//
+// A node matched by any fault rule (any operation), and every node with
+// NoCache, is never served from the kernel's caches: its entry and
+// attribute timeouts are zero (a zero timeout makes the kernel ask again on
+// every access), a symlink with a readlink rule gets a fresh inode on each
+// lookup (so its page cache is empty and every path walk reaches
+// READLINK), missing names a rule watches are not cached as negative
+// entries, its listings are not cached, and a rule that starts to watch a
+// node drops what the kernel cached of it. READDIRPLUS fills the kernel's
 // caches only for nodes without rules.
+//
+// A descriptor that lists or reads through the kernel's caches (a
+// directory opened before the rule; with KernelOpen, every descriptor)
+// reaches the server too, through two habits of the kernel. Before a
+// cached listing starts it asks for the directory's attributes, and the
+// server drops the cached listing before it answers (that GETATTR is
+// counted as a getattr). Before a read through the page cache it refreshes
+// the file's expired attributes (a GETATTR with a file handle, which is not
+// a stat: not counted, no getattr rule). The reply's mtime, a few
+// nanoseconds off the last one, and its size, rounded up past the next page
+// boundary, make the kernel drop the file's pages and read whole pages from
+// the server, even at the end of the file; the server's short answer, one
+// snapshot of the content, gives it the true size back. Stat always shows
+// the true attributes; lseek to the end of such a descriptor sees the
+// rounded size. A page read that a rule fails is sent twice by the kernel
+// (as readahead, then for the page the caller waits on); the second gets
+// the same answer and is not counted again. With KernelOpen each lookup of
+// such a file also gives a fresh inode, so that no two opens share pages or
+// attributes; a path walk that finds the name cached then looks it up
+// twice (both counted), and a file a lookup rule watches keeps its inode,
+// so that the rule sees one lookup per walk.
 //
 // # Faults
 //

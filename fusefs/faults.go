@@ -1,6 +1,8 @@
 package fusefs
 
 import (
+	"fmt"
+	"io/fs"
 	"math/rand"
 	"slices"
 	"sync"
@@ -26,6 +28,28 @@ func newRule(f Fault) (*rule, error) {
 	}
 	m, _ := compileGlob(f.Path)
 	return &rule{Fault: f, m: m, rng: rand.New(rand.NewSource(f.Seed))}, nil
+}
+
+// ruleFor is newRule for this server. With KernelOpen no OPEN reaches it,
+// so a rule on open could never fire, and reads go through the page cache,
+// where the kernel takes a short read for the end of the file: both are
+// refused.
+func (s *Server) ruleFor(f Fault) (*rule, error) {
+	r, err := newRule(f)
+	if err != nil || !s.opts.KernelOpen {
+		return r, err
+	}
+	var why string
+	switch {
+	case f.Op == OpOpen:
+		why = "opens never reach the server"
+	case f.Op == OpRead && f.Short > 0:
+		why = "reads go through the page cache, where a short read ends the file"
+	default:
+		return r, nil
+	}
+	return nil, &fs.PathError{Op: "fault " + f.Op.String(), Path: f.Path,
+		Err: fmt.Errorf("%w: the mount has KernelOpen: %s", ErrInvalidFault, why)}
 }
 
 // fire counts one matching call and reports whether to fault it.
@@ -126,7 +150,7 @@ func (s *Server) check(e *entry, op Op) (syscall.Errno, int) {
 // AddFault adds a rule after the ones in force; its counters start at zero.
 // Nodes it matches stop being served from the kernel's caches at once.
 func (s *Server) AddFault(f Fault) error {
-	r, err := newRule(f)
+	r, err := s.ruleFor(f)
 	if err != nil {
 		return err
 	}
@@ -145,7 +169,7 @@ func (s *Server) AddFault(f Fault) error {
 func (s *Server) SetFaults(faults []Fault) error {
 	rules := make([]*rule, 0, len(faults))
 	for _, f := range faults {
-		r, err := newRule(f)
+		r, err := s.ruleFor(f)
 		if err != nil {
 			return err
 		}
@@ -169,8 +193,8 @@ func (s *Server) Faults() []Fault { return s.rules.Load().faults() }
 
 // install puts rs in force: every node's rules are recomputed under the
 // tree lock (so a concurrent Set sees either the old or the new rules), and
-// nodes and missing names that a rule now watches are dropped from the
-// kernel's caches. Callers hold faultMu.
+// nodes and missing names that a rule now keeps out of the caches are
+// dropped from them. Callers hold faultMu.
 func (s *Server) install(rs *ruleSet) {
 	var stale []*entry
 	s.idx.mu.Lock()
@@ -178,8 +202,10 @@ func (s *Server) install(rs *ruleSet) {
 	s.anyRules.Store(len(rs.rules) > 0)
 	s.idx.walk(func(e *entry) {
 		old, nr := e.rules.Load(), rs.match(e.path)
+		was := s.uncached(e)
 		e.rules.Store(nr)
-		if nr != nil && (old == nil || nr.readlink && !old.readlink) {
+		e.failed.forget()
+		if !was && s.uncached(e) || nr != nil && nr.readlink && (old == nil || !old.readlink) {
 			stale = append(stale, e)
 		}
 	})

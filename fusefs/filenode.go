@@ -11,7 +11,8 @@ import (
 // fileNode serves a regular file. Files open with FOPEN_DIRECT_IO, so every
 // read and write reaches the server, as in sysfs: rules and SetData show at
 // once, and tools that read an attribute with one read() get its current
-// bytes.
+// bytes. With KernelOpen the kernel opens files itself, for reading
+// through the page cache (see cache.go).
 type fileNode struct {
 	fs.Inode
 	nodeBase
@@ -29,13 +30,19 @@ var (
 
 // fileHandle marks an open file; its presence in Setattr tells a
 // truncation through a descriptor (already checked by the kernel) from one
-// by path.
+// by path. With no-open the kernel sends no handle.
 type fileHandle struct{}
 
 const seekData, seekHole = 3, 4
 
 func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	if errno, _ := f.srv.check(f.e, OpOpen); errno != 0 {
+	s := f.srv
+	if s.opts.KernelOpen {
+		// A kernel without no-open support: neither counted nor
+		// checked (see Options).
+		return &fileHandle{}, fuse.FOPEN_DIRECT_IO, 0
+	}
+	if errno, _ := s.check(f.e, OpOpen); errno != 0 {
 		return nil, 0, errno
 	}
 	var want uint32
@@ -47,18 +54,27 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	default:
 		want = wantRead | wantWrite
 	}
-	f.srv.idx.mu.RLock()
+	s.idx.mu.RLock()
 	ok := allowed(ctx, f.e, want)
-	f.srv.idx.mu.RUnlock()
+	s.idx.mu.RUnlock()
 	if !ok {
 		return nil, 0, syscall.EACCES
 	}
 	return &fileHandle{}, fuse.FOPEN_DIRECT_IO, 0
 }
 
-func (f *fileNode) Read(ctx context.Context, _ fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+func (f *fileNode) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	cached := fh == nil // no handle: the kernel opened it (no-open), for the page cache
+	if cached {
+		if errno := f.e.failed.retried(ctx, off); errno != 0 {
+			return nil, errno
+		}
+	}
 	errno, short := f.srv.check(f.e, OpRead)
 	if errno != 0 {
+		if cached {
+			f.e.failed.remember(ctx, off, len(dest), errno)
+		}
 		return nil, errno
 	}
 	if short > 0 && len(dest) > short {
@@ -92,7 +108,9 @@ func (f *fileNode) Fsync(ctx context.Context, _ fs.FileHandle, flags uint32) sys
 	return errno
 }
 
-func (f *fileNode) Flush(ctx context.Context, _ fs.FileHandle) syscall.Errno { return 0 }
+// Flush answers ENOSYS, which tells the kernel never to send FLUSH again:
+// there is nothing to flush.
+func (f *fileNode) Flush(ctx context.Context, _ fs.FileHandle) syscall.Errno { return syscall.ENOSYS }
 
 // Lseek answers SEEK_DATA and SEEK_HOLE as for a file without holes; the
 // kernel handles the other whences itself.

@@ -28,6 +28,17 @@ type entry struct {
 
 	calls *opCounts
 	rules atomic.Pointer[nodeRules]
+	// changed is set once the server changes a file's content at
+	// runtime (see cache.go).
+	changed atomic.Bool
+	// listed is set when a listing of a directory went to a descriptor
+	// whose listings the kernel caches (see cache.go).
+	listed atomic.Bool
+	// nudge makes the mtime of each refresh of a file's attributes
+	// differ from the last one, and failed remembers a failed read the
+	// kernel will send again (see cache.go).
+	nudge  atomic.Uint32
+	failed failedRead
 }
 
 // index is the live tree: what the server answers from, changed at runtime
@@ -156,6 +167,7 @@ func (x *index) set(p string, n *Node) (setResult, error) {
 			switch {
 			case c != nil && c.typ == n.Type:
 				c.assign(n, x.born)
+				c.changed.Store(c.typ == TypeFile)
 				res.inPlace = true
 				return res, nil
 			case c != nil:

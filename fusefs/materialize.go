@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 
@@ -16,7 +16,9 @@ import (
 // missing): directories, files (a ZeroFile by truncation, so it stays
 // sparse), symlinks, FIFOs, socket nodes and device nodes, with their
 // modes, mtimes and, when run as root, owners. It serves "the same tree on
-// tmpfs" comparisons.
+// tmpfs" comparisons: on tmpfs, which lists a directory newest first, the
+// copy lists every directory in the mount's order (by name), so a client
+// that enumerates does the same work on both.
 //
 // A device node outside the device-mode allow-list is written only when dir
 // is on a nodev mount, so the copy can never open a real disk.
@@ -34,12 +36,11 @@ func (t Tree) Materialize(dir string) error {
 	nodev := sfs.Flags&unix.ST_NODEV != 0
 	root := os.Geteuid() == 0
 
-	keys := slices.Sorted(maps.Keys(t))
 	dirs := []string{"."}
-	for _, k := range keys {
+	for _, k := range creationOrder(t) {
 		n := t[k]
-		if k == "." {
-			continue
+		if n == nil {
+			n = &Node{Type: TypeDir} // implied parent
 		}
 		if !nodev {
 			if err := checkDevice("materialize", k, n); err != nil {
@@ -47,9 +48,6 @@ func (t Tree) Materialize(dir string) error {
 			}
 		}
 		p := filepath.Join(dir, k)
-		if err := os.MkdirAll(filepath.Dir(p), 0755); err != nil {
-			return err
-		}
 		if err := create(p, n); err != nil {
 			return &fs.PathError{Op: "materialize", Path: k, Err: err}
 		}
@@ -73,6 +71,34 @@ func (t Tree) Materialize(dir string) error {
 		}
 	}
 	return nil
+}
+
+// creationOrder lists the paths of t and their implied parents, parents
+// before children and each directory's entries in reverse name order (see
+// Materialize).
+func creationOrder(t Tree) []string {
+	kids := map[string][]string{}
+	seen := map[string]bool{".": true}
+	for k := range t {
+		for p := k; !seen[p]; p = path.Dir(p) {
+			seen[p] = true
+			kids[path.Dir(p)] = append(kids[path.Dir(p)], p)
+		}
+	}
+	var out []string
+	var walk func(string)
+	walk = func(d string) {
+		ks := kids[d]
+		slices.Sort(ks)
+		for _, k := range slices.Backward(ks) {
+			out = append(out, k)
+		}
+		for _, k := range ks {
+			walk(k)
+		}
+	}
+	walk(".")
+	return out
 }
 
 func create(p string, n *Node) error {

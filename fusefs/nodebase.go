@@ -52,25 +52,31 @@ func fillAttr(e *entry, a *fuse.Attr) {
 }
 
 // attrTimeout is how long the kernel may keep e's attributes: zero for a
-// node a rule watches, so every call reaches the rule.
+// node kept out of the caches (a rule watches it; see uncached), so every
+// call reaches the rule.
 func (s *Server) attrTimeout(e *entry) time.Duration {
-	if e.rules.Load() != nil {
+	if s.uncached(e) {
 		return 0
 	}
 	return s.opts.AttrTimeout
 }
 
 func (s *Server) entryTimeout(e *entry) time.Duration {
-	if e.rules.Load() != nil {
+	if s.uncached(e) {
 		return 0
 	}
 	return s.opts.EntryTimeout
 }
 
 func (b *nodeBase) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if b.e.typ == TypeFile && b.srv.isRefresh(ctx) {
+		b.srv.refreshAttr(b.e, out)
+		return 0
+	}
 	if errno, _ := b.srv.check(b.e, OpGetattr); errno != 0 {
 		return errno
 	}
+	b.srv.dropListing(b.e)
 	b.srv.idx.mu.RLock()
 	fillAttr(b.e, &out.Attr)
 	b.srv.idx.mu.RUnlock()

@@ -15,8 +15,20 @@ type Options struct {
 	// Zero means one minute. Nodes a fault rule watches are never cached.
 	EntryTimeout, AttrTimeout, NegativeTimeout time.Duration
 	// NoCache turns all kernel caching off (timeouts zero, no symlink
-	// caching): every call reaches the server. For comparisons.
+	// caching, no page or listing cache): every call reaches the server.
+	// For comparisons.
 	NoCache bool
+	// KernelOpen lets the kernel open files and directories without
+	// asking the server (FUSE's no-open), for clients that open hundreds
+	// of files: warm, they cost no round trip. Opens are then neither
+	// counted nor checked, and rules on open or shortening reads are
+	// refused: see Kernel caching in the package documentation.
+	KernelOpen bool
+	// Prefetch fills the kernel's caches before Mount returns, so the
+	// first client finds them warm: every directory is listed (a round
+	// trip each) and, with KernelOpen, small files and link targets go
+	// to the page cache. Nodes a rule watches are left alone.
+	Prefetch bool
 	// DeviceMode mounts without nodev, so device nodes open the real
 	// device: allowed only when every device node is a harmless memory
 	// device (char 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9

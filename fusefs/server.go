@@ -44,6 +44,8 @@ type Server struct {
 	rootNode     *dirNode
 	symlinkCache bool
 	freshIno     atomic.Uint64
+	kernel       kernelFeatures // what the kernel offered at INIT (cache.go)
+	refreshing   sync.Map       // requests that are attribute refreshes, by cancel channel (cache.go)
 
 	fuse      *fuse.Server
 	conn      uint64        // the connection's number under /sys/fs/fuse/connections
@@ -99,16 +101,16 @@ func Mount(dir string, tree Tree, opts *Options) (*Server, error) {
 // newServer builds the index of tree (keys sorted, parents first) with the
 // rules of o in force.
 func newServer(o Options, tree Tree, keys []string) (*Server, error) {
+	s := &Server{opts: o, closing: make(chan struct{}), served: make(chan struct{}), symlinkCache: !o.NoCache}
 	rules := make([]*rule, 0, len(o.Faults))
 	for _, f := range o.Faults {
-		r, err := newRule(f)
+		r, err := s.ruleFor(f)
 		if err != nil {
 			return nil, err
 		}
 		rules = append(rules, r)
 	}
-	o.Faults = nil
-	s := &Server{opts: o, closing: make(chan struct{}), served: make(chan struct{}), symlinkCache: !o.NoCache}
+	s.opts.Faults = nil
 	s.freshIno.Store(1 << 62)
 	s.rules.Store(&ruleSet{rules: rules})
 	s.anyRules.Store(len(rules) > 0)
@@ -135,8 +137,9 @@ func (s *Server) fuseOptions(root bool) *gofs.Options {
 			// The kernel stops asking after one ENOSYS, which spares
 			// ls and friends a round trip per file.
 			DisableXAttrs: true,
-			// Shared mappings of direct-I/O files (kernel ≥ 6.6).
-			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP,
+			// Shared mappings of direct-I/O files (kernel ≥ 6.6), and
+			// READDIR without OPENDIR (KernelOpen; see cache.go).
+			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP | fuse.CAP_NO_OPENDIR_SUPPORT,
 			// Replies are small and come from memory: splicing saves
 			// nothing, and go-fuse's process-wide pipe pool would keep
 			// two descriptors per concurrent read after Close.
@@ -147,6 +150,11 @@ func (s *Server) fuseOptions(root bool) *gofs.Options {
 		// in the options' timeouts wherever a reply has zero).
 		NullPermissions: true,
 		RootStableAttr:  &gofs.StableAttr{Ino: 1},
+	}
+	if o.KernelOpen && o.AllowOther {
+		// Opens no longer reach the server's permission checks: other
+		// users get the kernel's.
+		fo.MountOptions.Options = append(fo.MountOptions.Options, "default_permissions")
 	}
 	if o.NegativeTimeout > 0 {
 		neg := o.NegativeTimeout
@@ -165,7 +173,8 @@ func (s *Server) fuseOptions(root bool) *gofs.Options {
 // mount mounts on s.dir, starts serving and waits for the mount to answer.
 func (s *Server) mount(root bool) error {
 	fo := s.fuseOptions(root)
-	srv, err := newFuseServer(gofs.NewNodeFS(s.rootNode, fo), s.dir, &fo.MountOptions, root)
+	raw := &rawFS{RawFileSystem: gofs.NewNodeFS(s.rootNode, fo), s: s}
+	srv, err := newFuseServer(raw, s.dir, &fo.MountOptions, root)
 	if err != nil {
 		if !root {
 			// go-fuse hands fusermount3 our standard error, where its
@@ -188,6 +197,9 @@ func (s *Server) mount(root bool) error {
 	}
 	reaperTrack(s.conn, s.dir)
 	s.live.Store(true)
+	if s.opts.Prefetch {
+		s.prefetch()
+	}
 	return nil
 }
 

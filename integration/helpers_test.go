@@ -160,6 +160,12 @@ func (vc valueCall) check(t *testing.T, f *emulate.Fixture, src *pmem2.Source, c
 	var got uint64
 	var err error
 	testutil.Within(t, 10*time.Second, vc.name, func() { got, err = vc.fn(src) })
+	vc.checkResult(t, f, got, err, c)
+}
+
+// checkResult checks what one call of vc returned against c.
+func (vc valueCall) checkResult(t *testing.T, f *emulate.Fixture, got uint64, err error, c valueCase) {
+	t.Helper()
 	wantErr(t, f, err, c.want, c.msg...)
 	if c.want == 0 && got != c.value {
 		t.Errorf("%s() = %d, want %d", vc.name, got, c.value)
@@ -233,6 +239,15 @@ func devDir(t *testing.T, f *emulate.Fixture, charLink string) string {
 		t.Fatal(err)
 	}
 	return filepath.ToSlash(rel)
+}
+
+func pathDir(p string) string { return p[:strings.LastIndexByte(p, '/')] }
+
+// ndDaxDir is the directory of the nd_dax above a Device DAX of the bus
+// model (its parent), relative to the mount root.
+func ndDaxDir(t *testing.T, f *emulate.Fixture, charLink string) string {
+	t.Helper()
+	return pathDir(devDir(t, f, charLink))
 }
 
 // regionAlign is the dax_region/align file pmem2's walk finds first for a

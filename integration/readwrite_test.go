@@ -191,13 +191,13 @@ func testReadDAXNodev(t *testing.T) {
 			want: pmem2.ErrDAXRegionNotFound, msg: []string{"pmem2_source_size"}}},
 		{rel: "dev/dax0.0",
 			setup: func(t *testing.T, f *emulate.Fixture) {
-				require.NoError(t, f.WriteFile(devDir(t, f, dax0Char)+"/size", []byte("1 GiB\n")))
+				require.NoError(t, f.WriteFile(ndDaxDir(t, f, dax0Char)+"/size", []byte("4\n")))
 			},
-			ioCase: ioCase{name: "a malformed size file fails as Size does: INVALID_SIZE_FORMAT", len: 8,
-				want: pmem2.ErrInvalidSizeFormat, msg: []string{"pmem2_source_size", "parse"}}},
+			ioCase: ioCase{name: "a small nd_dax size bounds the read as Size does: LENGTH_OUT_OF_RANGE", len: 8,
+				want: pmem2.ErrLengthOutOfRange}},
 		{rel: "dev/dax0.0",
 			setup: func(t *testing.T, f *emulate.Fixture) {
-				require.NoError(t, f.WriteFile(regionAlign(t, f, dax0Char), []byte("12345\n")))
+				require.NoError(t, f.WriteFile(ndDaxDir(t, f, dax0Char)+"/align", []byte("12345\n")))
 			},
 			ioCase: ioCase{name: "an invalid alignment fails as Alignment does: INVALID_ALIGNMENT_VALUE", len: 8,
 				want: pmem2.ErrInvalidAlignmentValue, msg: []string{"pmem2_source_alignment"}}},
@@ -205,8 +205,8 @@ func testReadDAXNodev(t *testing.T) {
 			setup: func(t *testing.T, f *emulate.Fixture) {
 				addFault(t, f, devDir(t, f, dax0Char)+"/size", "read", "EIO")
 			},
-			ioCase: ioCase{name: "a size file failing with EIO fails as Size does: -EIO", len: 8,
-				want: -5, msg: []string{"pmem2_source_size", "read"}}},
+			ioCase: ioCase{name: "a device size failing with EIO fails as Size does: DAX_REGION_NOT_FOUND", len: 8,
+				want: pmem2.ErrDAXRegionNotFound, msg: []string{"pmem2_source_size", "find nd_dax"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := start(t, nil)
@@ -268,9 +268,9 @@ func testReadDAXDevice(t *testing.T) {
 			t.Errorf("ReadAt beyond the size = %d, %v: want the zeros there, IO_FAIL or -errno", n, err)
 		}
 	})
-	t.Run("a read reads the size file and dax_region/align afresh", func(t *testing.T) {
-		sizeFile := devDir(t, f, "sys/dev/char/1:5") + "/size"
-		alignFile := regionAlign(t, f, "sys/dev/char/1:5")
+	t.Run("a read reads the nd_dax's size and align afresh", func(t *testing.T) {
+		sizeFile := ndDaxDir(t, f, "sys/dev/char/1:5") + "/size"
+		alignFile := ndDaxDir(t, f, "sys/dev/char/1:5") + "/align"
 		f.Server().ResetCalls()
 		n, err := rw.ReadAt(make([]byte, 8), 0)
 		checkIO(t, f, n, err, ioCase{n: 8})

@@ -9,7 +9,8 @@ import (
 	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
 )
 
-// The fake sysfs lives in b.TempDir(), on the local disk.
+// The fake sysfs lives in b.TempDir(), on the local disk: the NVDIMM tree
+// of one Device DAX (busDAX), /dev/zero playing the device.
 
 func BenchmarkSourceFromFD(b *testing.B) {
 	b.Run("regular", func(b *testing.B) {
@@ -57,6 +58,47 @@ func BenchmarkAlignment(b *testing.B) {
 			}
 		}
 	})
+}
+
+func BenchmarkSizeAlignment(b *testing.B) {
+	b.Run("devdax", func(b *testing.B) {
+		src := benchDAX(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := src.Size(); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := src.Alignment(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDevDAXLookup compares the ways to the nd_dax of a Device DAX:
+// the direct route Size and Alignment take, the exact lookup (libndctl's
+// verdict, for functions that need it), and the walk in libndctl's order,
+// taken when the direct route does not apply.
+func BenchmarkDevDAXLookup(b *testing.B) {
+	src := benchDAX(b)
+	for _, c := range []struct {
+		name string
+		find func(d *ndDevice) bool
+	}{
+		{"direct", func(d *ndDevice) bool { return src.directDevDAX(d, lookupDevice) == "" }},
+		{"exact", func(d *ndDevice) bool { return src.directDevDAX(d, lookupExact) == "" }},
+		{"walk", func(d *ndDevice) bool { return src.walkDevDAX(d, lookupDevice) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var d ndDevice
+			for b.Loop() {
+				if !c.find(&d) {
+					b.Fatal("not found")
+				}
+			}
+		})
+	}
 }
 
 func benchDAX(b *testing.B) *Source {

@@ -2,8 +2,10 @@
 // pmem2_source_from_fd, pmem2_source_from_anon, pmem2_source_delete,
 // pmem2_source_get_fd, pmem2_source_size, pmem2_source_alignment,
 // pmem2_source_pread_mcsafe and pmem2_source_pwrite_mcsafe. It needs no cgo
-// and no libndctl, and returns, for every input, the code the C function
-// returns (PMDK 1.12.1 codes, PMDK 1.9 sysfs rules for Device DAX).
+// and no libndctl, and returns, for every input, what the C function users
+// link today returns: PMDK 1.12.1, which finds a Device DAX's size and
+// alignment through libndctl and libdaxctl (ndctl 76.1). It never crashes
+// where C does.
 //
 // # Classification
 //
@@ -29,40 +31,109 @@
 // hold both against glibc's realpath on every broken tree they build (one
 // pathological exception, listed at the end).
 //
-// # Device DAX size and alignment
+// # Device DAX size and alignment: what C does
 //
-// Nothing read from sysfs is cached: each call reads it again, as C does.
-// The device number is the st_rdev seen by SourceFromFD.
+// pmem2_source_size calls fstat(fd) (EBADF: PMEM2_E_INVALID_FILE_HANDLE,
+// else -errno); for a Device DAX it, like pmem2_source_alignment, then asks
+// libndctl (pmem2_region_namespace): for each bus of /sys/class/nd, each
+// region of the bus, each namespace of the region — each list in
+// directory order, visited last entry first — it reads the namespace's
+// holder; when that names an nd_dax of the region, libdaxctl lists the
+// nd_dax's devices (entries "daxR.N" of <nd_dax>/dax, then of <nd_dax>)
+// and the first device whose /dev/<name> has the descriptor's st_rdev
+// ends the search. The result is that nd_dax's size and align, as
+// libndctl read them when it listed the nd_dax: one read(2) of at most
+// 1024 bytes, one trailing '\n' dropped, then strtoull(buf, NULL, 0) for
+// size and strtoul(buf, NULL, 0) for align — no format check: "junk" is 0,
+// "-1" is 2^64-1, "2M" is 2, an overflow 2^64-1. A size libndctl could not
+// read is 2^64-1 (ULLONG_MAX, returned with code 0); an align it could not
+// read is 0. The alignment must be a power of two, else
+// PMEM2_E_INVALID_ALIGNMENT_VALUE. On the way libndctl and libdaxctl drop
+// every bus, region, namespace, nd_dax and device one of whose required
+// attributes cannot be read (listed under "Where the C library crashes"),
+// and a device without /dev node. When no device matches, pmem2_region_namespace returns 0 and
+// no namespace, and both functions dereference it: SIGSEGV.
 //
-// Size calls fstat(fd) first (EBADF: PMEM2_E_INVALID_FILE_HANDLE, else
-// -errno), then reads "<sysfs>/dev/char/M:m/size" with one read of at most
-// 64 bytes and parses it as C's strtoull(buf, &end, 0): leading white space,
-// an optional sign ('-' negates modulo 2^64), "0x" hex, leading-0 octal. No
-// digits, or anything but '\n' right after them, is
-// PMEM2_E_INVALID_SIZE_FORMAT; overflow is -ERANGE; a failing open or read
-// is -errno. Then the device must sit in a dax region (below).
+// Neither C nor the port reads the attributes the kernel makes 0400
+// (resource, dax_region/align, mapping*): a caller without privileges gets
+// the same answers as root. Nothing read is cached: every call reads again,
+// as C does.
 //
-// Alignment resolves "<sysfs>/dev/char/M:m" to its real directory (three
-// system calls as above; -errno on failure), strips one component at a
-// time and tries "<dir>/dax_region/align", until the path equals
-// "<canonical sysfs root>/devices" (C: "/sys/devices") or is empty. As in
-// C, "<sysfs>/devices/dax_region/align" is still tried, a file that cannot
-// be opened sends the walk upwards whatever the reason, and a device
-// directory outside "<sysfs>/devices" is walked up to "/dax_region/align".
-// The first file opened is read once (64 bytes; a failing read is -errno)
-// and parsed as decimal, then, when that is not a power of two, as hex (how
-// kernels before 4.9 printed it); each parse requires the '\n'
-// (PMEM2_E_INVALID_ALIGNMENT_FORMAT) and fails with -ERANGE on overflow. No
-// file found leaves the alignment 0. A result that is not a power of two,
-// 0 included, is PMEM2_E_INVALID_ALIGNMENT_VALUE. Regular files and
-// anonymous sources have the page size.
+// # What the port reads
 //
-// Reads never block and never allocate by the file's size. Sysfs files are
-// opened O_RDONLY|O_NONBLOCK and read once into 64 bytes: a FIFO reads as
-// "" (a format error; -EAGAIN if a writer holds it open), a directory fails
-// with -EISDIR (-21), a device node such as /dev/zero yields NUL bytes (a
-// format error), a 1 GiB file is read 64 bytes deep (a format error unless
-// those hold a number and its '\n').
+// Per call, on a Device DAX (after Size's fstat):
+//
+//  1. readlink("<sysfs>/dev/char/M:m"), the kernel's link from the device
+//     number to the device's directory, joined lexically to its directory
+//     ("<sysfs>/dev/char/" + target, cleaned);
+//  2. nothing, to check the names in that path as libndctl and libdaxctl
+//     match them (sscanf): .../regionR/<daxR.M>/[dax/]<daxR.N>;
+//  3. stat("<dev>/<daxR.N>"): its st_rdev must be the descriptor's;
+//  4. one read of "<device>/size": libdaxctl drops a device it cannot read;
+//  5. one read of "<nd_dax>/size" (Size) or "<nd_dax>/align" (Alignment).
+//
+// "<dev>" is the directory "dev" beside the sysfs root, "<sysfs>/../dev"
+// ("/dev" for "/sys"; see WithSysfsRoot). Reads are C's: one read of up to 1024 bytes
+// (nothing allocated by file size), and the same parsing.
+//
+// Why that is C's answer. The kernel builds sysfs and /dev by four rules:
+// (K1) sys/dev/char/M:m is a relative link through real directories to the
+// device's directory; (K2) one device, one name: device names are unique
+// on the dax bus and devtmpfs makes one /dev node per device, so one
+// device alone can match the descriptor; (K3) the names libndctl turns
+// into numbers are unique in their directory (no namespace0.1 beside
+// namespace0.01); (K4) bus/dax/devices and class/dax name each device
+// after its region (libdaxctl takes a region's number from there). On any
+// tree keeping them, C's search can end only at the device of step 1, so
+// C returns that device's nd_dax's size and alignment — step 5 — or
+// crashes. Steps 2–4 are what C needs of the device itself; the rest of
+// what it needs (below) only decides between that answer and a crash.
+//
+// When steps 1 to 4 do not lead to a device as libdaxctl finds it (a
+// dev/char entry that is a directory, or leads to a copy of the device
+// elsewhere, a /dev node that does not match…), the port walks libndctl's
+// lists as above, in libndctl's order, reading holders and listing nd_dax
+// directories; it drops a bus, region, namespace or nd_dax for its name, a
+// bus's dev attribute, a holder or a device, not for the other attributes
+// libndctl needs. Where libndctl can read those, what the walk finds is
+// C's answer on any tree, K1–K4 or not; finding nothing is a C crash.
+// On the one tree the tests build that breaks K2 — two /dev nodes with the
+// descriptor's number — C takes the nd_dax of the namespace it visits
+// first, the port the one sys/dev/char names.
+//
+// # Where the C library crashes
+//
+// The port decides, per case:
+//
+//   - No device can match: the device is not below an nd_dax of an NVDIMM
+//     region (dax_hmem devices, no NVDIMM bus), there is no /dev/<name>
+//     with its number, its size cannot be read, or its names are not ones
+//     libndctl and libdaxctl list. Size returns PMEM2_E_DAX_REGION_NOT_FOUND
+//     (-100026) and Alignment PMEM2_E_INVALID_ALIGNMENT_FORMAT (-100012):
+//     the codes of C's own branch for a namespace without nd_dax, which its
+//     missing NULL check never lets it reach. The message says what is
+//     missing.
+//   - The device matches, but libndctl would drop something above it: no
+//     namespace's holder names the nd_dax, or an attribute it needs only to
+//     list the bus, region, namespace or nd_dax cannot be read (a bus's
+//     commands or provider, its class/nd entry or dev; a region's size,
+//     mappings, read_only, modalias, nstype, set_cookie; a namespace's
+//     nstype, size, force_raw, modalias, alt_name, uuid, sector_size; an
+//     nd_dax's modalias, uuid, mode, supported_alignments). Where the
+//     device's own link led the port to it, the port returns the nd_dax's
+//     size and alignment: what C returns once the file is back, unambiguous
+//     since that nd_dax is the only one C could end at (K2). (Through the
+//     walk, a missing holder, bus entry or bus dev means no device: the
+//     codes above.) Those files say nothing about size or alignment and the
+//     kernel makes them world-readable; reading them, as libndctl does,
+//     would cost the port C's dozens of reads on every call.
+//
+// Two more C behaviours are not reproduced. A FIFO in place of an
+// attribute blocks C in open(2); the port opens O_NONBLOCK and reads ""
+// (a size of 0, an alignment of 0). An attribute of 1024 bytes or more
+// fills libndctl's buffer and its read returns -errno with whatever errno
+// earlier calls left — a 1 KiB nd_dax size was measured as 0 for root and
+// 2^64-1 for uid 65534 —; the port counts it as unreadable.
 //
 // # Reading and writing
 //
@@ -105,15 +176,11 @@
 // # Where the port differs from C, and why
 //
 //   - Sysfs is read under WithSysfsRoot (default "/sys"), the only seam
-//     for tests and emulation.
-//   - The C library of today (1.12) gets a Device DAX's size and alignment
-//     from libndctl and crashes (SIGSEGV) when the device is not in an
-//     NVDIMM region. The port uses PMDK 1.9's sysfs rules instead and
-//     returns errors: Size fails with PMEM2_E_DAX_REGION_NOT_FOUND
-//     (-100026) when the alignment walk finds no openable
-//     dax_region/align, and Alignment then fails with
-//     PMEM2_E_INVALID_ALIGNMENT_VALUE (-100013), its value being 0.
-//   - Sysfs files are opened O_NONBLOCK: C would hang on a FIFO.
+//     for tests and emulation; the device nodes libdaxctl stats move with
+//     it.
+//   - Where C crashes (SIGSEGV), the port returns the codes or values
+//     "Where the C library crashes" lists; where C blocks on a FIFO, it
+//     does not; an attribute of 1 KiB or more is unreadable.
 //   - Short transfers are continued until p is done or a transfer returns
 //     0 (C ignores them; the code is the same). n reports the bytes moved;
 //     unlike io.ReaderAt, n < len(p) with a nil error happens at end of
@@ -127,10 +194,8 @@
 //   - EINTR is retried, as in Go's os package: the Go runtime signals its
 //     own threads (preemption), which a C program never sees.
 //   - A sysfs path that would not fit PATH_MAX because the sysfs root is
-//     that long is -ENAMETOOLONG; C's snprintf would silently truncate it.
-//   - C copies the alignment walk's realpath result with util_safe_strcpy
-//     and would fail with -EINVAL past PATH_MAX; glibc's realpath already
-//     fails with -ENAMETOOLONG there, and so does the port.
+//     that long is -ENAMETOOLONG in SourceFromFD, and an unreadable file
+//     for Size and Alignment; C's snprintf would silently truncate it.
 //   - The kernel limits only the resolved path to PATH_MAX, glibc also each
 //     intermediate path it builds: a subsystem link that wanders through a
 //     path longer than 4095 bytes and back gives ENAMETOOLONG in C but

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -40,30 +41,40 @@ func ExampleCodeOf() {
 	// 0
 }
 
-// A Device DAX is a character device whose sysfs subsystem is "dax". Here
-// /dev/zero plays one, in a sysfs of three symlinks and two files.
+// A Device DAX is a character device whose sysfs subsystem is "dax"; its
+// size and alignment are those of the nd_dax above it, and libdaxctl knows
+// it by its node in /dev. Here /dev/zero plays dax0.0, in the files of a
+// sysfs the port reads (a real one has many more).
 func ExampleWithSysfsRoot() {
-	sys, err := os.MkdirTemp("", "sysfs")
+	root, err := os.MkdirTemp("", "pmem")
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(sys)
-	dev := filepath.Join(sys, "devices/region0/dax0.1/dax0.0")
-	os.MkdirAll(dev, 0o755)
-	os.MkdirAll(filepath.Join(sys, "devices/region0/dax0.1/dax_region"), 0o755)
-	os.MkdirAll(filepath.Join(sys, "bus/dax"), 0o755)
-	os.MkdirAll(filepath.Join(sys, "dev/char"), 0o755)
-	os.Symlink("../../devices/region0/dax0.1/dax0.0", filepath.Join(sys, "dev/char/1:5"))
-	os.Symlink("../../../../bus/dax", filepath.Join(dev, "subsystem"))
-	os.WriteFile(filepath.Join(dev, "size"), []byte("8388608\n"), 0o444)
-	os.WriteFile(filepath.Join(sys, "devices/region0/dax0.1/dax_region/align"), []byte("2097152\n"), 0o444)
+	defer os.RemoveAll(root)
+	put := func(path, content string) { // a file, or a symbolic link to "-> target"
+		path = filepath.Join(root, path)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if target, ok := strings.CutPrefix(content, "-> "); ok {
+			os.Symlink(target, path)
+			return
+		}
+		os.WriteFile(path, []byte(content), 0o444)
+	}
+	region := "sys/devices/platform/e820_pmem/ndbus0/region0"
+	put("sys/dev/char/1:5", "-> ../../devices/platform/e820_pmem/ndbus0/region0/dax0.1/dax0.0")
+	put(region+"/dax0.1/dax0.0/subsystem", "-> ../../../../../../../bus/dax")
+	put("sys/bus/dax/uevent", "")
+	put(region+"/dax0.1/dax0.0/size", "8388608\n") // libdaxctl reads it to list the device
+	put(region+"/dax0.1/size", "8388608\n")
+	put(region+"/dax0.1/align", "2097152\n")
+	put("dev/dax0.0", "-> /dev/zero")
 
 	zero, err := os.Open("/dev/zero")
 	if err != nil {
 		panic(err)
 	}
 	defer zero.Close()
-	src, err := pmem2.SourceFromFD(int(zero.Fd()), pmem2.WithSysfsRoot(sys))
+	src, err := pmem2.SourceFromFD(int(zero.Fd()), pmem2.WithSysfsRoot(filepath.Join(root, "sys")))
 	if err != nil {
 		panic(err)
 	}

@@ -150,7 +150,7 @@ func TestDeviceDAXReadAtAndWriteAtGoThroughAMapping(t *testing.T) {
 		// file offset: a mapping starting above 0 would fault with SIGBUS.
 		small := newSysfs(t)
 		small.busDAX("1:5")
-		small.file(regionDir+"/align", "4096\n")
+		small.file(ndDax0+"/align", "4096\n")
 		p := bytes.Repeat([]byte{0xff}, 8)
 		n, err := daxSource(t, small, unix.O_RDWR).ReadAt(p, testDAXSize-8)
 		wantCode(t, err, 0)
@@ -162,11 +162,11 @@ func TestDeviceDAXReadAtAndWriteAtGoThroughAMapping(t *testing.T) {
 		_, err := daxSource(t, s, unix.O_PATH).ReadAt(make([]byte, 1), 0)
 		wantCode(t, err, errnoCode(syscall.EBADF))
 	})
-	t.Run("a Device DAX without region fails the size check", func(t *testing.T) {
+	t.Run("a Device DAX without /dev node fails the size check", func(t *testing.T) {
 		s := newSysfs(t)
 		s.busDAX("1:5")
 		src := daxSource(t, s, unix.O_RDWR)
-		s.remove(regionDir)
+		s.devNode("dax0.0", "")
 		_, err := src.ReadAt(make([]byte, 1), 0)
 		wantCode(t, err, ErrDAXRegionNotFound)
 	})
@@ -174,7 +174,7 @@ func TestDeviceDAXReadAtAndWriteAtGoThroughAMapping(t *testing.T) {
 		s := newSysfs(t)
 		s.busDAX("1:5")
 		src := daxSource(t, s, unix.O_RDWR)
-		s.file(regionDir+"/align", "3\n")
+		s.file(ndDax0+"/align", "3\n")
 		_, err := src.WriteAt(make([]byte, 1), 0)
 		wantCode(t, err, ErrInvalidAlignmentValue)
 	})

@@ -1,5 +1,7 @@
 package pmem2
 
+import "strings"
+
 // Option configures SourceFromFD. The zero Option changes nothing.
 //
 // Option is a plain value rather than a function so that passing one costs
@@ -17,11 +19,27 @@ type Option struct {
 const DefaultSysfsRoot = "/sys"
 
 // WithSysfsRoot makes the source read sysfs under dir instead of "/sys":
-// "<dir>/dev/char/M:m/subsystem", "<dir>/dev/char/M:m/size", the
-// dax_region/align walk and its stop at "<dir>/devices" all move with it.
-// An empty dir keeps the default. It is the one seam a test needs to
-// present an emulated Device DAX; nothing else about the source changes.
+// every path the C library (and libndctl behind it) reads below /sys moves
+// with it. The device nodes libdaxctl stats, /dev/<name>, move with it to
+// the directory "dev" beside dir, "<dir>/../dev" as the kernel resolves it
+// ("/dev" for "/sys"), which is where an emulated tree puts them. An empty
+// dir keeps the default. It is the one seam a test needs to present an
+// emulated Device DAX; nothing else about the source changes.
 func WithSysfsRoot(dir string) Option { return Option{sysfsRoot: dir} }
+
+// devPath appends "<dev>/<name>" to dst: <dev> is the directory of device
+// nodes that goes with the sysfs root, "dev" beside it as the kernel
+// finds it (".." of the real directory, whatever links lead to it).
+func devPath[N string | []byte](dst []byte, sysfsRoot string, name N) []byte {
+	if sysfsRoot == DefaultSysfsRoot {
+		dst = append(dst, "/dev"...)
+	} else {
+		dst = append(dst, strings.TrimSuffix(sysfsRoot, "/")...)
+		dst = append(dst, "/../dev"...)
+	}
+	dst = append(dst, '/')
+	return append(dst, name...)
+}
 
 // apply folds opts into one configuration; later options win.
 func apply(opts []Option) Option {

@@ -97,8 +97,9 @@ func (s *Source) FD() (int, error) {
 }
 
 // Size is pmem2_source_size, in bytes. Regular file: st_size of a fresh
-// fstat. Device DAX: "<sysfs>/dev/char/M:m/size" (PMDK 1.9 rules, see the
-// package documentation), and the device must sit in a dax region.
+// fstat. Device DAX: the size of the nd_dax libndctl finds holding the
+// device, as libndctl reads it (see the package documentation, which also
+// says what the port reads and what it returns where C crashes).
 // Anonymous: the size given to SourceFromAnon.
 func (s *Source) Size() (uint64, error) {
 	if s == nil {
@@ -110,9 +111,8 @@ func (s *Source) Size() (uint64, error) {
 }
 
 // Alignment is pmem2_source_alignment. Regular file and anonymous memory:
-// the page size. Device DAX: the first dax_region/align found walking up from
-// the device's sysfs directory (PMDK 1.9 rules, see the package
-// documentation); it must be a power of two.
+// the page size. Device DAX: the align of the nd_dax libndctl finds holding
+// the device (see the package documentation); it must be a power of two.
 func (s *Source) Alignment() (uint64, error) {
 	if s == nil {
 		return 0, deletedErr(fnAlignment)

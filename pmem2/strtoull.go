@@ -3,12 +3,7 @@ package pmem2
 import (
 	"bytes"
 	"math"
-	"syscall"
 )
-
-// maxSizeLength is MAX_SIZE_LENGTH of pmem2_utils_linux.c: the one read of
-// a sysfs number takes at most this many bytes.
-const maxSizeLength = 64
 
 // strtoull is glibc's strtoull(s, &end, base) in the C locale, on s as the
 // C code sees its buffer: terminated by the first NUL byte, or by the end
@@ -106,51 +101,4 @@ func digit(c byte) (uint64, bool) {
 		return uint64(c-'A') + 10, true
 	}
 	return 0, false
-}
-
-// charAt is *endptr: the byte at end, NUL past the buffer or its first NUL.
-func charAt(s []byte, end int) byte {
-	if end < len(s) {
-		return s[end]
-	}
-	return 0
-}
-
-// parseSize is the parsing half of pmem2_device_dax_size_from_stat:
-// strtoull(buf, &end, 0); end == buf or *end != '\n' is
-// PMEM2_E_INVALID_SIZE_FORMAT; ULLONG_MAX with ERANGE is -ERANGE.
-func parseSize(buf []byte) (uint64, Code) {
-	v, end, erange := strtoull(buf, 0)
-	if end == 0 || charAt(buf, end) != '\n' {
-		return 0, ErrInvalidSizeFormat
-	}
-	if v == math.MaxUint64 && erange {
-		return 0, Code(-int(syscall.ERANGE))
-	}
-	return v, 0
-}
-
-// parseAlignment is the parsing half of
-// pmem2_device_dax_alignment_from_stat: decimal, and when that is not a
-// power of two (0 counts as one in this test) hex, as kernels before 4.9
-// printed it. Each parse requires the '\n' (PMEM2_E_INVALID_ALIGNMENT_FORMAT)
-// and fails with -ERANGE on overflow. Whether the result is a valid
-// alignment is the caller's check.
-func parseAlignment(buf []byte) (uint64, Code) {
-	v, code := parseAlignmentBase(buf, 10)
-	if code != 0 || v&(v-1) == 0 {
-		return v, code
-	}
-	return parseAlignmentBase(buf, 16)
-}
-
-func parseAlignmentBase(buf []byte, base int) (uint64, Code) {
-	v, end, erange := strtoull(buf, base)
-	if end == 0 || charAt(buf, end) != '\n' {
-		return 0, ErrInvalidAlignmentFormat
-	}
-	if v == math.MaxUint64 && erange {
-		return 0, Code(-int(syscall.ERANGE))
-	}
-	return v, 0
 }

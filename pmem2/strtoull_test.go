@@ -58,72 +58,22 @@ func TestStrtoullIsGlibcs(t *testing.T) {
 	}
 }
 
-func TestParsersFollowPMDK19(t *testing.T) {
-	for _, tt := range []struct {
-		s     string
-		size  uint64
-		scode Code
-		align uint64
-		acode Code
-	}{
-		{"4096\n", 4096, 0, 4096, 0},
-		{"1000\n", 1000, 0, 4096, 0},
-		{"0x1000\n", 4096, 0, 0, ErrInvalidAlignmentFormat},
-		{"010\n", 8, 0, 16, 0}, // decimal 10 is no power of two; hex 0x10 is
-		{"0\n", 0, 0, 0, 0},
-		{"3\n", 3, 0, 3, 0},
-		{"4096", 0, ErrInvalidSizeFormat, 0, ErrInvalidAlignmentFormat},
-		{"99999999999999999999\n", 0, Code(-int(syscall.ERANGE)), 0, Code(-int(syscall.ERANGE))},
-		{"10000000000000000000\n", 1e19, 0, 0, Code(-int(syscall.ERANGE))},
-	} {
-		size, scode := parseSize([]byte(tt.s))
-		align, acode := parseAlignment([]byte(tt.s))
-		if size != tt.size || scode != tt.scode || align != tt.align || acode != tt.acode {
-			t.Errorf("%q: size %d %s, alignment %d %s; want %d %s, %d %s", tt.s,
-				size, scode.Name(), align, acode.Name(), tt.size, tt.scode.Name(), tt.align, tt.acode.Name())
-		}
+// cNdDax is what libndctl makes of an nd_dax attribute's bytes, on the C
+// library's strtoull: the size (ULLONG_MAX when the read fails) and the
+// alignment (0 then), with pmem2_source_alignment's power-of-two check.
+func cNdDax(data []byte) (size, align uint64, alignCode Code) {
+	if len(data) >= attrSize {
+		return math.MaxUint64, 0, ErrInvalidAlignmentValue
 	}
-}
-
-// cParseSize is pmem2_device_dax_size_from_stat's parsing, on the C
-// library's strtoull.
-func cParseSize(buf []byte) (uint64, Code) {
-	v, end, errno := cstrtoull.Strtoull(buf, 0)
-	if end == 0 || charAt(buf, end) != '\n' {
-		return 0, ErrInvalidSizeFormat
+	if n := len(data); n > 0 && data[n-1] == '\n' {
+		data = data[:n-1]
 	}
-	if v == math.MaxUint64 && errno == syscall.ERANGE {
-		return 0, Code(-int(syscall.ERANGE))
+	size, _, _ = cstrtoull.Strtoull(data, 0)
+	align = size
+	if align == 0 || align&(align-1) != 0 {
+		return size, align, ErrInvalidAlignmentValue
 	}
-	return v, 0
-}
-
-// cParseAlignment is pmem2_device_dax_alignment_from_stat's parsing, on
-// the C library's strtoull.
-func cParseAlignment(buf []byte) (uint64, Code) {
-	parse := func(base int) (uint64, Code) {
-		v, end, errno := cstrtoull.Strtoull(buf, base)
-		if end == 0 || charAt(buf, end) != '\n' {
-			return 0, ErrInvalidAlignmentFormat
-		}
-		if v == math.MaxUint64 && errno == syscall.ERANGE {
-			return 0, Code(-int(syscall.ERANGE))
-		}
-		return v, 0
-	}
-	v, code := parse(10)
-	if code != 0 || v&(v-1) == 0 {
-		return v, code
-	}
-	return parse(16)
-}
-
-// sysfsRead is what the one bounded read leaves in the buffer.
-func sysfsRead(data []byte) []byte {
-	if len(data) > maxSizeLength {
-		return data[:maxSizeLength]
-	}
-	return data
+	return size, align, 0
 }
 
 func compareStrtoull(t *testing.T, buf []byte, base int) {
@@ -137,35 +87,38 @@ func compareStrtoull(t *testing.T, buf []byte, base int) {
 var fuzzSeeds = []string{
 	"2097152\n", "0x200000\n", "010\n", "0\n", "-1\n", " +42\n", "0x\n", "0xg\n", "08\n", "4096", "",
 	"\n", "18446744073709551616\n", "18446744073709551615\n", "1000\n", "200000\n", "4096\x00\n", "\v\f\r 7\n",
+	"2M\n", "4096\n\n",
 }
 
+// FuzzParseSize holds the port's reading of an nd_dax size against
+// libndctl's on the C library's strtoull.
 func FuzzParseSize(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		buf := sysfsRead(data)
-		compareStrtoull(t, buf, 0)
-		v, code := parseSize(buf)
-		cv, ccode := cParseSize(buf)
-		if v != cv || code != ccode {
-			t.Fatalf("size of %q: Go %d %s, C %d %s", buf, v, code.Name(), cv, ccode.Name())
+		compareStrtoull(t, data, 0)
+		v := ndDaxSize(attrContent(data))
+		if cv, _, _ := cNdDax(data); v != cv {
+			t.Fatalf("nd_dax size %q: Go %d, C %d", data, v, cv)
 		}
 	})
 }
 
+// FuzzParseAlignment does the same for the nd_dax's align and
+// pmem2_source_alignment's check.
 func FuzzParseAlignment(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		buf := sysfsRead(data)
-		compareStrtoull(t, buf, 10)
-		compareStrtoull(t, buf, 16)
-		v, code := parseAlignment(buf)
-		cv, ccode := cParseAlignment(buf)
-		if v != cv || code != ccode {
-			t.Fatalf("alignment of %q: Go %d %s, C %d %s", buf, v, code.Name(), cv, ccode.Name())
+		v := ndDaxAlign(attrContent(data))
+		code := Code(0)
+		if !isPow2(v) {
+			code = ErrInvalidAlignmentValue
+		}
+		if _, cv, ccode := cNdDax(data); v != cv || code != ccode {
+			t.Fatalf("nd_dax align %q: Go %d %s, C %d %s", data, v, code.Name(), cv, ccode.Name())
 		}
 	})
 }

@@ -45,27 +45,12 @@ func cliProcess(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func ourMounts(t *testing.T) []string {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	require.NoError(t, err)
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if strings.Contains(l, " fuse.pmem2emu ") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
+// ourMounts lists fusefs's mounts, one line each.
+func ourMounts(t *testing.T) []string { return testutil.Lines(testutil.OurMounts(t)) }
 
 func mountedAt(t *testing.T, dir string) bool {
-	t.Helper()
-	for _, l := range ourMounts(t) {
-		if f := strings.Fields(l); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
+	m := testutil.MountAt(t, dir)
+	return m != nil && m.FSType == testutil.FSType
 }
 
 func TestCheck(t *testing.T) {

@@ -39,8 +39,16 @@
 // caches are warm, unless they are off). BenchmarkClassifySteps times the
 // pieces both calls are made of, to explain the ratios.
 //
-// Benchmarks need root (mount namespaces, tmpfs), FUSE, gcc and
-// libpmem2-dev; a missing piece fails them with the remedy.
+// BenchmarkEnumerate and BenchmarkEnumerateCold (enum_test.go) time the
+// clients that enumerate sysfs — the C libpmem2 (pmem2_source_size and
+// _alignment, pmem2_source_from_fd) through libndctl and libdaxctl under
+// the namespace runner, `ndctl list -NRD` and `daxctl list -R`, and the
+// port's Size and Alignment — on a fixture and on a tmpfs copy of its
+// tree, alternating the two, and report the fuse/tmpfs ratio, warm and for
+// the first call after Mount.
+//
+// Benchmarks need root (mount namespaces, tmpfs), FUSE, gcc, libpmem2-dev,
+// ndctl and daxctl; a missing piece fails them with the remedy.
 //
 // The package has no non-test code; this file is its documentation.
 package bench

@@ -24,21 +24,20 @@
 // pmem2.WithSysfsRoot(f.Sysfs()) in the test process. The open errno and
 // the code of pmem2_source_from_fd must be identical everywhere. Where a
 // source is made, pmem2_source_size and pmem2_source_alignment are compared
-// too (codes, and values where the code is 0) on the fixtures that carry an
-// NVDIMM bus tree (the default, /dev-less and device-mode fixtures); each
-// runs in its own probe process, so a crash in one hides nothing of the
-// other.
+// too (codes, and values where the code is 0), on every fixture; each runs
+// in its own probe process, so a crash in one hides nothing of the other.
 //
 // # Differences
 //
-// Where the C library crashes (SIGSEGV in libndctl, a Device DAX outside
-// any NVDIMM region) the crash is recorded and Go must return its
-// documented error. Where the port differs from C by design — it reads
-// size and alignment from sysfs as PMDK 1.9 did, C 1.12 asks libndctl for
-// the nd_dax's — the case is a known difference: both the documented Go
-// result and C's observed one are asserted, so a change on either side
-// fails the suite, as does a difference nobody declared. The test prints a
-// table of every case with both results and ends with a summary line
+// Where the C library crashes (SIGSEGV in libndctl: a Device DAX outside
+// any NVDIMM region, one libdaxctl leaves out, one without /dev node, an
+// NVDIMM bus libndctl cannot find) the crash is recorded and Go must return
+// the error package pmem2 documents for it. The one difference where C does
+// not crash is a glibc corner of classification (an intermediate path past
+// PATH_MAX). Each is a known difference: both the documented Go result and
+// C's observed one are asserted, so a change on either side fails the
+// suite, as does a difference nobody declared. The test prints a table of
+// every case with both results and ends with a summary line
 // "N cases: N identical, N known differences, N C crashes".
 //
 // The package has no non-test code; this file is its documentation.

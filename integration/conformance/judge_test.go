@@ -21,12 +21,12 @@ func TestJudge(t *testing.T) {
 	crash.size, crash.align = call{crash: syscall.SIGSEGV}, call{crash: syscall.SIGSEGV}
 	noRegionGo := dax
 	noRegionGo.size = call{ran: true, rc: pmem2.ErrDAXRegionNotFound}
-	noRegionGo.align = call{ran: true, rc: pmem2.ErrInvalidAlignmentValue}
+	noRegionGo.align = call{ran: true, rc: pmem2.ErrInvalidAlignmentFormat}
 	alignOnly := dax // Go fails in size only: alignment succeeds where C crashes
 	alignOnly.size = call{ran: true, rc: pmem2.ErrDAXRegionNotFound}
 
 	diffs := map[string]difference{
-		"f p path": {goWant: badSize.String(), cWant: dax.String(), why: sizeFile},
+		"f p path": {goWant: badSize.String(), cWant: dax.String(), why: intermediatePathMax},
 		"f q path": {goWant: noRegionGo.String(), cWant: crash.String(), why: noBus},
 		"f r path": {goWant: alignOnly.String(), cWant: crash.String(), why: noBus},
 	}

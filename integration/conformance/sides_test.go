@@ -74,6 +74,12 @@ func (o observed) String() string {
 	return s
 }
 
+// classification is the part of String about the open and
+// pmem2_source_from_fd alone.
+func (o observed) classification() string {
+	return observed{open: o.open, fromFD: o.fromFD}.String()
+}
+
 // crashed reports whether the C probe died in any call.
 func (o observed) crashed() bool {
 	return o.fromFD.crash != 0 || o.size.crash != 0 || o.align.crash != 0

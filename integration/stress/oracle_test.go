@@ -2,7 +2,9 @@ package stress_test
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -11,19 +13,34 @@ import (
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
-// A rule is one fault rule the flipper turns on and off; each is consulted
-// by at most one step of any call.
+// A rule is one fault rule the flipper turns on and off. Each is consulted
+// by at most one step of any call, except dev getattr: Size and Alignment
+// of a Device DAX also stat dev/dax0.0 (libdaxctl's /dev node) after Size's
+// fstat, so a call may see that fault at one step and not at another. The
+// two virtual rules below stand for those later consultations.
 type rule uint8
 
 const (
 	ruleDevGetattr  rule = iota // dev/dax0.0 getattr EIO: fstat of the device
 	ruleSubsystem               // the device's subsystem link, readlink EIO
-	ruleSizeRead                // the device's size file, read EIO
-	ruleAlignRead               // dax_region/align, read EIO
+	ruleSizeRead                // the nd_dax's size, read EIO
+	ruleAlignRead               // the nd_dax's align, read EIO
 	ruleFileGetattr             // data/small getattr EIO: fstat of the file
 	ruleFileRead                // data/small read EIO: pread of the file
 	numRules
+
+	ruleDevNodeSize  = numRules     // dev getattr, as Size's lookup stats dev/dax0.0
+	ruleDevNodeAlign = numRules + 1 // dev getattr, as Alignment's lookup stats dev/dax0.0
 )
+
+// withDevNode sets the virtual rules as dev getattr is: what a call that saw
+// no change meets at every step.
+func withDevNode(m mask) mask {
+	if m.has(ruleDevGetattr) {
+		m |= 1<<ruleDevNodeSize | 1<<ruleDevNodeAlign
+	}
+	return m
+}
 
 func (r rule) String() string {
 	return [...]string{"dev getattr", "subsystem readlink", "size read", "align read", "file getattr", "file read"}[r]
@@ -35,8 +52,9 @@ type mask uint8
 func (m mask) has(r rule) bool { return m&(1<<r) != 0 }
 
 // content is one value the flipper writes to a sysfs file, with what pmem2
-// makes of it (pmem2 package documentation: strtoull base 0 for the size,
-// decimal then hex for the alignment, '\n' required, 64 bytes read).
+// makes of it (pmem2 package documentation: what libndctl keeps of the
+// nd_dax's size and align, strtoull(buf, NULL, 0) with no format check;
+// the alignment must be a power of two).
 type content struct {
 	text string
 	val  uint64
@@ -44,33 +62,32 @@ type content struct {
 }
 
 var (
-	eio    = -pmem2.Code(5)
-	erange = -pmem2.Code(34)
-	page   = uint64(os.Getpagesize())
+	eio  = -pmem2.Code(5)
+	page = uint64(os.Getpagesize())
 )
 
-// sizes are the size file's contents. The first is the one in force when
-// the fixture starts.
+// sizes are the nd_dax size's contents. The first is the one in force
+// when the fixture starts.
 var sizes = []content{
 	{text: "16777216\n", val: 16 << 20},
 	{text: "0x2000000\n", val: 32 << 20},
 	{text: "0x400\n", val: 1024}, // valid, but too small for a 4096-byte ReadAt
-	{text: "16777216", code: pmem2.ErrInvalidSizeFormat},
-	{text: "sixteen megabytes\n", code: pmem2.ErrInvalidSizeFormat},
-	{text: "99999999999999999999\n", code: erange},
-	{text: "\xff\xfe\x80\n", code: pmem2.ErrInvalidSizeFormat},
-	{text: "", code: pmem2.ErrInvalidSizeFormat},
+	{text: "16777216", val: 16 << 20},
+	{text: "sixteen megabytes\n", val: 0},
+	{text: "99999999999999999999\n", val: math.MaxUint64},
+	{text: "\xff\xfe\x80\n", val: 0},
+	{text: "", val: 0},
 }
 
-// aligns are the dax_region/align file's contents.
+// aligns are the nd_dax align's contents.
 var aligns = []content{
 	{text: "2097152\n", val: 2 << 20},
 	{text: "4096\n", val: 4096},
-	{text: "200000\n", val: 2 << 20}, // no power of two in decimal: read again as hex
+	{text: "200000\n", code: pmem2.ErrInvalidAlignmentValue}, // decimal, no power of two
 	{text: "12345\n", code: pmem2.ErrInvalidAlignmentValue},
-	{text: "2M\n", code: pmem2.ErrInvalidAlignmentFormat},
-	{text: "99999999999999999999\n", code: erange},
-	{text: "\xc3\x28\n", code: pmem2.ErrInvalidAlignmentFormat},
+	{text: "2M\n", val: 2},
+	{text: "99999999999999999999\n", code: pmem2.ErrInvalidAlignmentValue},
+	{text: "\xc3\x28\n", code: pmem2.ErrInvalidAlignmentValue},
 }
 
 // state is the fixture as the flipper left it after one change.
@@ -120,12 +137,15 @@ const (
 )
 
 // expect is what the pmem2 package documentation says op returns when the
-// rules in m are in force and the sysfs files hold sizes[si] and aligns[ai].
-// Every rule fails its step with EIO; the steps, in the library's order:
+// rules in m are in force and the nd_dax's files hold sizes[si] and
+// aligns[ai]. Every rule fails its step with EIO; the steps, in the
+// library's order:
 //
 //	SourceFromFD(dax)  fstat (dev getattr), realpath of the subsystem link
-//	Size(dax)          fstat, read the size file, parse, find dax_region/align (open only)
-//	Alignment(dax)     realpath of dev/char/1:5, read dax_region/align, parse, power of two
+//	Size(dax)          fstat, stat of dev/dax0.0 (dev getattr: not found), read the nd_dax's size
+//	                   (a failed read is 2^64-1)
+//	Alignment(dax)     stat of dev/dax0.0 (not found: INVALID_ALIGNMENT_FORMAT), read the nd_dax's
+//	                   align (a failed read is 0), power of two
 //	ReadAt(dax)        Size's error as is, length check, Alignment's error as is, mmap
 //	SourceFromFD(file) fstat (file getattr)
 //	Size(file)         fstat
@@ -134,14 +154,21 @@ const (
 func expect(o op, m mask, si, ai int) result {
 	size := func() result {
 		switch {
-		case m.has(ruleDevGetattr), m.has(ruleSizeRead):
+		case m.has(ruleDevGetattr):
 			return result{code: eio}
+		case m.has(ruleDevNodeSize):
+			return result{code: pmem2.ErrDAXRegionNotFound}
+		case m.has(ruleSizeRead):
+			return result{val: math.MaxUint64}
 		}
 		return result{code: sizes[si].code, val: sizes[si].val}
 	}
 	align := func() result {
-		if m.has(ruleAlignRead) {
-			return result{code: eio}
+		switch {
+		case m.has(ruleDevNodeAlign):
+			return result{code: pmem2.ErrInvalidAlignmentFormat}
+		case m.has(ruleAlignRead):
+			return result{code: pmem2.ErrInvalidAlignmentValue}
 		}
 		a := aligns[ai]
 		return result{code: a.code, val: a.val}
@@ -268,6 +295,10 @@ func (sp span) each(o op, fn func(result) bool) {
 		if sp.on.has(r) && sp.off.has(r) {
 			flipping = append(flipping, r)
 		}
+	}
+	fixed = withDevNode(fixed)
+	if len(flipping) > 0 && slices.Contains(flipping, ruleDevGetattr) {
+		flipping = append(flipping, ruleDevNodeSize, ruleDevNodeAlign)
 	}
 	for bits := 0; bits < 1<<len(flipping); bits++ {
 		m := fixed

@@ -128,8 +128,8 @@ func newLoad(t *testing.T, dir string) *load {
 	devDir, err := filepath.Rel(f.Root(), real)
 	require.NoError(t, err)
 	devDir = filepath.ToSlash(devDir)
-	l.sizeFile = devDir + "/size"
-	l.alignFile = path.Dir(devDir) + "/dax_region/align"
+	l.sizeFile = path.Dir(devDir) + "/size"
+	l.alignFile = path.Dir(devDir) + "/align"
 	l.rules = [numRules]emulate.Fault{
 		ruleDevGetattr:  {Path: "dev/dax0.0", Op: fusefs.OpGetattr, Errno: syscall.EIO},
 		ruleSubsystem:   {Path: devDir + "/subsystem", Op: fusefs.OpReadlink, Errno: syscall.EIO},
@@ -203,7 +203,7 @@ func (l *load) calibrate() {
 		l.set(s)
 		for o := range numOps {
 			got, bad := w.call(o)
-			want := expect(o, s.faults, s.size, s.align)
+			want := expect(o, withDevNode(s.faults), s.size, s.align)
 			if bad != "" || got != want {
 				l.t.Errorf("quiescent state faults {%s} size %q align %q: %v gave %v%s, expect says %v",
 					l.describe(s.faults), sizes[s.size].text, aligns[s.align].text, o, got, bad, want)

@@ -21,6 +21,13 @@
 // running, and no error. Run separate probes for calls whose results must
 // not hide each other. Core dumps are switched off in the probe.
 //
+// # Running as another user
+//
+// A Runner that starts the probe as root with ProbeUIDEnv=N in its
+// environment gets an unprivileged caller: the probe becomes user and
+// group N (no supplementary groups, no capabilities) before it opens the
+// path, inside whatever mount namespace the runner set up.
+//
 // # Errors
 //
 // Build fails the test (never skips it) with the command that installs

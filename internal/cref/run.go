@@ -20,6 +20,10 @@ type Runner interface {
 	Command(name string, args ...string) (*exec.Cmd, error)
 }
 
+// ProbeUIDEnv names the environment variable that makes a probe started
+// as root become that user and group (see the package documentation).
+const ProbeUIDEnv = "PMEM2_PROBE_UID"
+
 // Host is the Runner that runs the probe as it is, on the host's /sys.
 var Host Runner = hostRunner{}
 

@@ -87,6 +87,26 @@ size_of(int fd, size_t *size)
 	return rc;
 }
 
+// size_align_loop makes one source from fd and calls pmem2_source_size
+// and pmem2_source_alignment on it n times: the code of the first call
+// that fails, or 0.
+static int
+size_align_loop(int fd, long n)
+{
+	struct pmem2_source *src;
+	int rc = pmem2_source_from_fd(&src, fd);
+	if (rc != 0)
+		return rc;
+	for (long i = 0; i < n && rc == 0; i++) {
+		size_t v;
+		rc = pmem2_source_size(src, &v);
+		if (rc == 0)
+			rc = pmem2_source_alignment(src, &v);
+	}
+	pmem2_source_delete(&src);
+	return rc;
+}
+
 static int
 alignment_of(int fd, size_t *align)
 {
@@ -134,6 +154,13 @@ func Alignment(fd int) (int, uint64) {
 	var v C.size_t
 	rc := C.alignment_of(C.int(fd), &v)
 	return int(rc), uint64(v)
+}
+
+// SizeAlignmentLoop makes one source from fd and calls
+// pmem2_source_size and pmem2_source_alignment on it n times inside one
+// cgo call: the code of the first call that fails, or 0.
+func SizeAlignmentLoop(fd, n int) int {
+	return int(C.size_align_loop(C.int(fd), C.long(n)))
 }
 
 // RealpathLoop resolves path n times with glibc's realpath(3) into a

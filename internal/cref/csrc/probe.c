@@ -17,14 +17,21 @@
  *	alignment RC VALUE            for each "alignment" step
  *	done
  *
- * Exit status 0 whatever the library says; 2 for a usage error. Core dumps
- * are switched off: an expected SIGSEGV must not litter the working
- * directory.
+ * With PMEM2_PROBE_UID=N in the environment, a probe started as root
+ * first becomes user and group N with no supplementary groups (and so no
+ * capabilities): an unprivileged caller in the mount namespace its runner
+ * set up.
+ *
+ * Exit status 0 whatever the library says; 2 for a usage error or a failed
+ * PMEM2_PROBE_UID. Core dumps are switched off: an expected SIGSEGV must
+ * not litter the working directory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -60,6 +67,14 @@ main(int argc, char *argv[])
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "size") != 0 && strcmp(argv[i], "alignment") != 0) {
 			fprintf(stderr, "probe: unknown step %s (size or alignment)\n", argv[i]);
+			return 2;
+		}
+	}
+	const char *uid = getenv("PMEM2_PROBE_UID");
+	if (uid != NULL) {
+		int id = atoi(uid);
+		if (setgroups(0, NULL) != 0 || setgid(id) != 0 || setuid(id) != 0) {
+			fprintf(stderr, "probe: becoming uid %d: %s\n", id, strerror(errno));
 			return 2;
 		}
 	}

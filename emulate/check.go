@@ -66,13 +66,9 @@ func (s *Spec) Checks() []Check { return s.ChecksFor(CurrentCaller()) }
 // (a mode without an outcome is skipped).
 //
 // A device without "expect" gets one derived check, in mode path (the only
-// mode whose result does not depend on nodev): a Device DAX is classified
-// DevDAX with its declared size and alignment (no dax_region: size
-// PMEM2_E_DAX_REGION_NOT_FOUND, alignment PMEM2_E_INVALID_ALIGNMENT_VALUE;
-// size_raw or align_raw: that value unchecked); a pmem device is
-// PMEM2_E_INVALID_FILE_TYPE. When declared nodes or faults touch what the
-// device generates, only a successful open is derived, and when they touch
-// its node in dev/ nothing is: give such a device its own expect.
+// mode whose result does not depend on nodev), by the rules the package
+// documentation states ("Device DAX size and alignment"); give a device
+// its own expect where those cannot say.
 func (s *Spec) ChecksFor(c Caller) []Check {
 	var p problems
 	b := s.build(&p)
@@ -125,16 +121,15 @@ func (s *Spec) deriveDAX(b *builder, in *daxInfo) (Outcome, bool) {
 		return Outcome{}, true
 	}
 	o := Outcome{FromFD: new(pmem2.Code(0))}
-	switch {
-	case !in.daxRegion && in.d.SizeRaw == nil:
+	if !in.ndBus {
 		o.SizeRC = new(pmem2.ErrDAXRegionNotFound)
-	case in.d.SizeRaw == nil:
+		o.AlignmentRC = new(pmem2.ErrInvalidAlignmentFormat)
+		return o, true
+	}
+	if in.d.SizeRaw == nil {
 		o.Size = new(in.d.Size)
 	}
-	switch {
-	case !in.daxRegion:
-		o.AlignmentRC = new(pmem2.ErrInvalidAlignmentValue)
-	case in.d.AlignRaw == nil:
+	if in.d.AlignRaw == nil {
 		o.Alignment = new(in.align)
 	}
 	return o, true

@@ -1,6 +1,7 @@
 package emulate
 
 import (
+	"io/fs"
 	"os"
 	"syscall"
 
@@ -15,9 +16,11 @@ var pageSize = os.Getpagesize
 // manual page and every row of libpmem2-behaviour.md, each node with its
 // expectation in the four open modes. The expectations are reasoned from
 // the documentation (the manual page, libpmem2-behaviour.md, the pmem2
-// package's documented choices where C crashes) and from what the kernel
-// does on a nodev FUSE mount, never from running the library. The table is
-// generated from Default (go test ./emulate -run
+// package's documented choices where C crashes), from the C sources and
+// from what the kernel does on a nodev FUSE mount, never from running the
+// library: `pmem2emu check` holds pmem2 to them, and the conformance suite
+// (integration/conformance) holds pmem2 to the C library on every node.
+// The table is generated from Default (go test ./emulate -run
 // TestTheDefaultDocTableIsCurrent -update); "12, page" means from_fd 0,
 // size 12, alignment the page size:
 //
@@ -26,32 +29,50 @@ var pageSize = os.Getpagesize
 //	dev/dax0.1        Device DAX 252:1, 2 GiB, align 1 GiB      EACCES             EACCES               EACCES             2 GiB, 1 GiB
 //	dev/dax1.0        Device DAX 252:2, 512 MiB, align 4 KiB,   EACCES             EACCES               EACCES             512 MiB, 4 KiB
 //	                  class/dax model, NUMA node 1
-//	dev/dax2.0        Device DAX 252:3, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             INVALID_SIZE_FORMAT, 2 MiB
-//	                  size "one gigabyte\n"
-//	dev/dax2.1        Device DAX 252:4, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             INVALID_SIZE_FORMAT, 2 MiB
-//	                  size "1073741824"
-//	dev/dax2.2        Device DAX 252:5, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             -ERANGE, 2 MiB
-//	                  size "18446744073709551616\n"
+//	dev/dax2.0        Device DAX 252:3, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             0, 2 MiB
+//	                  nd_dax size "one gigabyte\n"
+//	dev/dax2.1        Device DAX 252:4, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  nd_dax size "1073741824"
+//	dev/dax2.2        Device DAX 252:5, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             18446744073709551615, 2 MiB
+//	                  nd_dax size "18446744073709551616\n"
 //	dev/dax2.3        Device DAX 252:6, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             1 GiB, 2 MiB
-//	                  size "0x40000000\n"
+//	                  nd_dax size "0x40000000\n"
 //	dev/dax2.4        Device DAX 252:7, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             1 GiB, INVALID_ALIGNMENT_VALUE
-//	                  align "12345\n"
+//	                  nd_dax align "12345\n"
 //	dev/dax2.5        Device DAX 252:8, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             1 GiB, 2 MiB
-//	                  align "200000\n"
-//	dev/dax2.6        Device DAX 252:9, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             1 GiB, INVALID_ALIGNMENT_FORMAT
-//	                  align "2M\n"
-//	dev/dax2.7        Device DAX 252:10, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, -ERANGE
-//	                  align "99999999999999999999\n"
-//	dev/dax3.0        Device DAX 252:11, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             DAX_REGION_NOT_FOUND, INVALID_ALIGNMENT_VALUE
+//	                  nd_dax align "0x200000\n"
+//	dev/dax2.6        Device DAX 252:9, 1 GiB, align 2 MiB,     EACCES             EACCES               EACCES             1 GiB, 2
+//	                  nd_dax align "2M\n"
+//	dev/dax2.7        Device DAX 252:10, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, INVALID_ALIGNMENT_VALUE
+//	                  nd_dax align "99999999999999999999\n"
+//	dev/dax2.8        Device DAX 252:11, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             18446744073709551615, INVALID_ALIGNMENT_VALUE
+//	                  read of dax2.9/size fails EIO, read of
+//	                  dax2.9/align fails EIO
+//	dev/dax3.0        Device DAX 252:12, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  no dax_region/
-//	dev/dax4.0        Device DAX 252:12, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             DAX_REGION_NOT_FOUND, INVALID_ALIGNMENT_VALUE
+//	dev/dax4.0        Device DAX 252:13, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             DAX_REGION_NOT_FOUND, INVALID_ALIGNMENT_FORMAT
 //	                  no NVDIMM bus (hmem.4)
-//	dev/dax5.0        Device DAX 252:13, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             -EIO, 2 MiB
-//	                  read of size fails EIO
-//	dev/dax6.0        Device DAX 252:14, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             INVALID_FILE_TYPE
-//	                  subsystem: symlink to …/class/mem
-//	dev/dax6.1        Device DAX 252:15, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             -EISDIR, 2 MiB
-//	                  size: directory
+//	dev/dax5.0        Device DAX 252:14, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             DAX_REGION_NOT_FOUND, INVALID_ALIGNMENT_FORMAT
+//	                  read of dax5.0/size fails EIO
+//	dev/dax6.0        Device DAX 252:15, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             INVALID_FILE_TYPE
+//	                  dax6.0/subsystem: symlink to
+//	                  …/class/mem
+//	dev/dax6.1        Device DAX 252:16, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             DAX_REGION_NOT_FOUND, INVALID_ALIGNMENT_FORMAT
+//	                  dax6.1/size: directory
+//	dev/dax7.0        Device DAX 252:17, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  dax7.0/size: file "4096\n",
+//	                  dax_region/size: file "4096\n", mode
+//	                  0444, dax_region/align: file "4096\n",
+//	                  mode 0400
+//	dev/dax8.0        Device DAX 252:18, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  dax8.0/resource: file "junk\n", mode
+//	                  0400, dax8.1/resource: file "junk\n",
+//	                  mode 0400, namespace8.0/resource: file
+//	                  "junk\n", mode 0400, dax_region/align:
+//	                  file "junk\n", mode 0400
+//	dev/dax9.0        Device DAX 252:19, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
+//	                  namespace9.0/holder: file "\n", mode
+//	                  0444
 //	dev/pmem0         fsdax pmem 259:0, 1 GiB                   EACCES             EACCES               EACCES             INVALID_FILE_TYPE
 //	data/empty        empty file                                0, page            INVALID_FILE_HANDLE  0, page            0, page
 //	data/small        file "hello, pmem\n"                      12, page           INVALID_FILE_HANDLE  12, page           12, page
@@ -68,26 +89,40 @@ var pageSize = os.Getpagesize
 //	data/secret       file "root only\n", uid 0, mode 0600      10, page           INVALID_FILE_HANDLE  10, page           10, page
 //	                  as a user:                                EACCES             EACCES               EACCES
 //
-// Why:
+// Why. Every Device DAX expectation follows the C libpmem2 users link
+// today (PMDK 1.12.1 with ndctl 76.1; package pmem2 states the rules),
+// traced in PMDK's pmem2_utils_ndctl.c and region_namespace_ndctl.c and
+// ndctl's libndctl.c and libdaxctl.c; each device's comment in the code
+// names the C path it reaches. Where the C library crashes, pmem2's
+// documented choice is expected, and the comment says so.
 //
 //   - Device nodes (dev/) refuse every open but O_PATH: the mount is
 //     nodev, so the kernel fails the open with EACCES (may_open) before
 //     FUSE is asked; an O_PATH open opens nothing and is all
 //     pmem2_source_from_fd needs.
-//   - A Device DAX's size is sys/dev/char/M:m/size, parsed like C's
-//     strtoull(…, 0): the number must be followed by exactly "\n" (else
-//     INVALID_SIZE_FORMAT), overflow gives -ERANGE, hex is read (dax2.3).
-//   - Its alignment is dax_region/align: decimal then (when not a power of
-//     two) hex (dax2.5), "\n" required (else INVALID_ALIGNMENT_FORMAT),
-//     overflow -ERANGE, a value not a power of two INVALID_ALIGNMENT_VALUE.
-//   - Without dax_region/align above the device (dax3.0, dax4.0) the
-//     alignment is 0, not a power of two, and pmem2 (by its documented
-//     choice) returns DAX_REGION_NOT_FOUND for Size. The C library reads
-//     the nd_dax instead: it succeeds on dax3.0 and crashes in libndctl on
-//     dax4.0, which has no NVDIMM bus.
-//   - A failing read of a sysfs attribute returns -errno (dax5.0; reading
-//     a directory, dax6.1, fails with EISDIR). libdaxctl drops such a
-//     device, and the C library then crashes in libndctl.
+//   - A Device DAX's size and alignment are its nd_dax's size and align
+//     (regionR/daxR.(N+1)/), read once by libndctl (__add_pfn) with one
+//     read and a trailing "\n" dropped, then strtoull(…, NULL, 0) and
+//     strtoul(…, NULL, 0) without any format check: junk is 0 (dax2.0), a
+//     missing "\n" is fine (dax2.1), an overflow is the type's maximum
+//     (dax2.2, dax2.7), hex is read (dax2.3, dax2.5), "2M" is 2 (dax2.6),
+//     an unreadable size is 2^64-1 and an unreadable align 0 (dax2.8).
+//     Size returns any of them with code 0; Alignment must be a power of
+//     two, else INVALID_ALIGNMENT_VALUE (dax2.4, dax2.7, dax2.8).
+//   - The files PMDK 1.9 read — the device's own size, dax_region/size and
+//     dax_region/align — are read by libdaxctl, if at all, into values
+//     libpmem2 never returns: missing (dax3.0) or disagreeing (dax7.0)
+//     they change nothing. Neither do the files the kernel makes 0400
+//     (resource, dax_region/align; dax8.0 fills them with junk), so a
+//     caller without privileges gets what root gets.
+//   - The C library crashes (SIGSEGV, a NULL namespace dereferenced) when
+//     libndctl finds no namespace holding the device: no NVDIMM bus
+//     (dax4.0), a device libdaxctl drops because its own size cannot be
+//     read (dax5.0: EIO; dax6.1: a directory, EISDIR), a namespace whose
+//     holder names no nd_dax (dax9.0). pmem2 returns DAX_REGION_NOT_FOUND
+//     and INVALID_ALIGNMENT_FORMAT where no device can match (dax4.0,
+//     dax5.0, dax6.1), and the nd_dax's size and align where the device
+//     matches and only something above it is missing (dax9.0).
 //   - dax6.0: realpath(sys/dev/char/M:m/subsystem) ends in "mem", not
 //     "dax", so the device is no Device DAX; the same holds for dev/mem5
 //     (manual page: a char device other than Device DAX).
@@ -127,6 +162,9 @@ func Default() *Spec {
 	const (
 		gib = 1 << 30
 		mib = 1 << 20
+		// maxU64 is ULLONG_MAX (and ULONG_MAX on 64-bit Linux).
+		maxU64 = 1<<64 - 1
+		bus    = "sys/devices/platform/e820_pmem/ndbus0"
 	)
 	eacces := &Outcome{OpenErrno: syscall.EACCES}
 	// daxExpect is a Device DAX's expectation: devices refuse to open on
@@ -137,13 +175,12 @@ func Default() *Spec {
 	ok := func(size, align uint64) Outcome {
 		return Outcome{FromFD: new(pmem2.Code(0)), Size: new(size), Alignment: new(align)}
 	}
-	sizeFails := func(rc pmem2.Code, align uint64) Outcome {
-		return Outcome{FromFD: new(pmem2.Code(0)), SizeRC: new(rc), Alignment: new(align)}
-	}
 	alignFails := func(size uint64, rc pmem2.Code) Outcome {
 		return Outcome{FromFD: new(pmem2.Code(0)), Size: new(size), AlignmentRC: new(rc)}
 	}
-	noRegion := Outcome{FromFD: new(pmem2.Code(0)), SizeRC: new(pmem2.ErrDAXRegionNotFound), AlignmentRC: new(pmem2.ErrInvalidAlignmentValue)}
+	// notFound is pmem2's documented result where no device can match
+	// and the C library crashes.
+	notFound := Outcome{FromFD: new(pmem2.Code(0)), SizeRC: new(pmem2.ErrDAXRegionNotFound), AlignmentRC: new(pmem2.ErrInvalidAlignmentFormat)}
 	fromFD := func(c pmem2.Code) *Outcome { return &Outcome{FromFD: new(c)} }
 	// fileExpect is a regular file's expectation of size bytes.
 	fileExpect := func(size uint64) *Expect {
@@ -156,13 +193,26 @@ func Default() *Spec {
 	}
 	withSizeRaw := func(d DAXDevice, raw string) DAXDevice { d.SizeRaw = new(raw); return d }
 	withAlignRaw := func(d DAXDevice, raw string) DAXDevice { d.AlignRaw = new(raw); return d }
+	file := func(path, content string, mode fs.FileMode) Node {
+		return Node{Path: path, Type: fusefs.TypeFile, Mode: mode, Content: content}
+	}
 
-	noRegionDev := dax("dax3.0", gib, 2*mib, 0, noRegion)
-	noRegionDev.DAXRegion = new(false)
-	noBusDev := dax("dax4.0", gib, 2*mib, 0, noRegion)
-	noBusDev.NDBus = new(false)
+	// libndctl's __add_pfn reads the nd_dax's attributes: a healthy
+	// device's size and align are the declared ones.
 	classDev := dax("dax1.0", 512*mib, 4096, 1, ok(512*mib, 4096))
 	classDev.Subsystem = "class"
+	// libdaxctl's add_dax_region reads dax_region/size and align into the
+	// daxctl_region, ignoring a failure; libpmem2 never returns them, so
+	// without dax_region/ the nd_dax's values stand.
+	noRegionDev := dax("dax3.0", gib, 2*mib, 0, ok(gib, 2*mib))
+	noRegionDev.DAXRegion = new(false)
+	// No NVDIMM bus (dax_hmem): FOREACH_BUS_REGION_NAMESPACE visits no
+	// namespace, pmem2_region_namespace returns 0 with no namespace, and
+	// pmem2_device_dax_size and _alignment pass NULL to
+	// ndctl_namespace_get_dax: SIGSEGV in both. C crash: pmem2's
+	// documented codes.
+	noBusDev := dax("dax4.0", gib, 2*mib, 0, notFound)
+	noBusDev.NDBus = new(false)
 
 	s := &Spec{
 		DAXSubsystem: "bus",
@@ -170,19 +220,70 @@ func Default() *Spec {
 			dax("dax0.0", gib, 2*mib, 0, ok(gib, 2*mib)),
 			dax("dax0.1", 2*gib, gib, 0, ok(2*gib, gib)),
 			classDev,
-			withSizeRaw(dax("dax2.0", gib, 2*mib, 0, sizeFails(pmem2.ErrInvalidSizeFormat, 2*mib)), "one gigabyte\n"),
-			withSizeRaw(dax("dax2.1", gib, 2*mib, 0, sizeFails(pmem2.ErrInvalidSizeFormat, 2*mib)), "1073741824"),
-			withSizeRaw(dax("dax2.2", gib, 2*mib, 0, sizeFails(-34, 2*mib)), "18446744073709551616\n"),
+			// __add_pfn: strtoull("one gigabyte", NULL, 0) of the
+			// nd_dax's size is 0, and no format is checked:
+			// pmem2_source_size returns 0, size 0.
+			withSizeRaw(dax("dax2.0", gib, 2*mib, 0, ok(0, 2*mib)), "one gigabyte\n"),
+			// sysfs_read_attr drops a trailing "\n" only when there is
+			// one: strtoull("1073741824") is 1 GiB.
+			withSizeRaw(dax("dax2.1", gib, 2*mib, 0, ok(gib, 2*mib)), "1073741824"),
+			// strtoull overflows to ULLONG_MAX (ERANGE, unchecked):
+			// size 2^64-1 with code 0.
+			withSizeRaw(dax("dax2.2", gib, 2*mib, 0, ok(maxU64, 2*mib)), "18446744073709551616\n"),
+			// strtoull with base 0 reads hex: 1 GiB.
 			withSizeRaw(dax("dax2.3", gib, 2*mib, 0, ok(gib, 2*mib)), "0x40000000\n"),
+			// strtoul of the nd_dax's align is 12345;
+			// pmem2_source_alignment: util_is_pow2 fails →
+			// PMEM2_E_INVALID_ALIGNMENT_VALUE.
 			withAlignRaw(dax("dax2.4", gib, 2*mib, 0, alignFails(gib, pmem2.ErrInvalidAlignmentValue)), "12345\n"),
-			withAlignRaw(dax("dax2.5", gib, 2*mib, 0, ok(gib, 2*mib)), "200000\n"),
-			withAlignRaw(dax("dax2.6", gib, 2*mib, 0, alignFails(gib, pmem2.ErrInvalidAlignmentFormat)), "2M\n"),
-			withAlignRaw(dax("dax2.7", gib, 2*mib, 0, alignFails(gib, -34)), "99999999999999999999\n"),
+			// strtoul with base 0 reads hex: 2 MiB.
+			withAlignRaw(dax("dax2.5", gib, 2*mib, 0, ok(gib, 2*mib)), "0x200000\n"),
+			// strtoul stops at the "M": 2, a power of two, so the
+			// alignment is 2.
+			withAlignRaw(dax("dax2.6", gib, 2*mib, 0, ok(gib, 2)), "2M\n"),
+			// strtoul overflows to ULONG_MAX, not a power of two →
+			// PMEM2_E_INVALID_ALIGNMENT_VALUE.
+			withAlignRaw(dax("dax2.7", gib, 2*mib, 0, alignFails(gib, pmem2.ErrInvalidAlignmentValue)), "99999999999999999999\n"),
+			// Both reads of __add_pfn fail (faults below): the size is
+			// ULLONG_MAX, returned with code 0, the align 0, not a
+			// power of two → PMEM2_E_INVALID_ALIGNMENT_VALUE.
+			dax("dax2.8", gib, 2*mib, 0, alignFails(maxU64, pmem2.ErrInvalidAlignmentValue)),
 			noRegionDev,
 			noBusDev,
-			dax("dax5.0", gib, 2*mib, 0, sizeFails(-5, 2*mib)),
+			// libdaxctl's add_dax_dev cannot read the device's own size
+			// (EIO, faults below) and drops the device;
+			// daxctl_dev_foreach matches nothing, no namespace is
+			// found: SIGSEGV as for dax4.0. C crash: pmem2's
+			// documented codes.
+			dax("dax5.0", gib, 2*mib, 0, notFound),
+			// pmem2_source_from_fd: realpath of the subsystem link ends
+			// in "mem" (nodes below) → PMEM2_E_INVALID_FILE_TYPE.
 			dax("dax6.0", gib, 2*mib, 0, *badType),
-			dax("dax6.1", gib, 2*mib, 0, sizeFails(-21, 2*mib)),
+			// add_dax_dev: the device's size is a directory (nodes
+			// below), read fails with EISDIR, the device is dropped:
+			// SIGSEGV. C crash: pmem2's documented codes.
+			dax("dax6.1", gib, 2*mib, 0, notFound),
+			// What PMDK 1.9 read disagrees with the nd_dax (nodes
+			// below): add_dax_dev reads the device's size (4 KiB) only
+			// to keep the device, add_dax_region keeps
+			// dax_region/size and align (4 KiB) in the daxctl_region;
+			// libpmem2 returns neither: the nd_dax's 1 GiB, 2 MiB.
+			dax("dax7.0", gib, 2*mib, 0, ok(gib, 2*mib)),
+			// The files the kernel makes 0400 hold junk (nodes below):
+			// add_dax_dev's read of the device's resource, __add_pfn's
+			// of the nd_dax's, add_namespace's of the namespace's and
+			// add_dax_region's of dax_region/align all tolerate
+			// failure and feed neither size nor alignment, so root
+			// (who reads the junk) and every other user (who cannot
+			// read them) get the nd_dax's 1 GiB, 2 MiB.
+			dax("dax8.0", gib, 2*mib, 0, ok(gib, 2*mib)),
+			// The namespace's holder names no nd_dax (nodes below):
+			// ndctl_namespace_get_dax returns NULL, pmem2_region_namespace
+			// skips the namespace as no Device DAX and finds nothing:
+			// SIGSEGV. C crash: pmem2 follows the device's own link to
+			// its nd_dax and returns its size and align, what C returns
+			// once the holder is back.
+			dax("dax9.0", gib, 2*mib, 0, ok(gib, 2*mib)),
 		},
 		PmemDevices: []PmemDevice{
 			{Name: "pmem0", Major: DefaultPmemMajor, Minor: 0, Size: gib, Expect: &Expect{Path: badType, All: eacces}},
@@ -216,14 +317,29 @@ func Default() *Spec {
 			}()},
 			// dax6.0: the subsystem link says mem, so the device is no
 			// Device DAX although everything else is in place.
-			{Path: "sys/devices/platform/e820_pmem/ndbus0/region6/dax6.1/dax6.0/subsystem", Type: fusefs.TypeSymlink,
+			{Path: bus + "/region6/dax6.1/dax6.0/subsystem", Type: fusefs.TypeSymlink,
 				Target: "../../../../../../../class/mem"},
 			// dax6.1: a directory where the size attribute should be.
-			{Path: "sys/devices/platform/e820_pmem/ndbus0/region6/dax6.2/dax6.1/size", Type: fusefs.TypeDir, Mode: 0o755},
+			{Path: bus + "/region6/dax6.2/dax6.1/size", Type: fusefs.TypeDir, Mode: 0o755},
+			// dax7.0: the device's own size and dax_region/ (what PMDK
+			// 1.9 read) say 4 KiB, in the kernel's modes.
+			file(bus+"/region7/dax7.1/dax7.0/size", "4096\n", 0o644),
+			file(bus+"/region7/dax7.1/dax_region/size", "4096\n", 0o444),
+			file(bus+"/region7/dax7.1/dax_region/align", "4096\n", 0o400),
+			// dax8.0: junk in the files only root can read.
+			file(bus+"/region8/dax8.1/dax8.0/resource", "junk\n", 0o400),
+			file(bus+"/region8/dax8.1/resource", "junk\n", 0o400),
+			file(bus+"/region8/namespace8.0/resource", "junk\n", 0o400),
+			file(bus+"/region8/dax8.1/dax_region/align", "junk\n", 0o400),
+			// dax9.0: the namespace holds nothing, as after the nd_dax
+			// let go of it.
+			file(bus+"/region9/namespace9.0/holder", "\n", 0o444),
 		},
 		Faults: []Fault{
 			{Path: "data/faulty", Op: fusefs.OpGetattr, Errno: syscall.EIO},
-			{Path: "sys/devices/platform/e820_pmem/ndbus0/region5/dax5.1/dax5.0/size", Op: fusefs.OpRead, Errno: syscall.EIO},
+			{Path: bus + "/region2/dax2.9/size", Op: fusefs.OpRead, Errno: syscall.EIO},
+			{Path: bus + "/region2/dax2.9/align", Op: fusefs.OpRead, Errno: syscall.EIO},
+			{Path: bus + "/region5/dax5.1/dax5.0/size", Op: fusefs.OpRead, Errno: syscall.EIO},
 		},
 	}
 	for i := range s.DAXDevices {

@@ -134,25 +134,31 @@ func describeDAX(s *Spec, b *builder, in *daxInfo) string {
 	add(in.class, "class/dax model")
 	add(d.NUMANode != 0, "NUMA node %d", d.NUMANode)
 	if d.SizeRaw != nil {
-		add(true, "size %q", *d.SizeRaw)
+		add(true, "nd_dax size %q", *d.SizeRaw)
 	}
 	if d.AlignRaw != nil {
-		add(true, "align %q", *d.AlignRaw)
+		add(true, "nd_dax align %q", *d.AlignRaw)
 	}
 	add(!in.ndBus, "no NVDIMM bus (hmem.%d)", in.region)
 	add(in.ndBus && !in.daxRegion, "no dax_region/")
 	generated := b.generatedBy(in.loc)
 	for _, n := range s.Nodes {
 		if slices.Contains(generated, n.Path) {
-			add(true, "%s: %s", path.Base(n.Path), describeNode(s, &n))
+			add(true, "%s: %s", lastTwo(n.Path), describeNode(s, &n))
 		}
 	}
 	for _, f := range s.Faults {
 		if slices.ContainsFunc(generated, func(p string) bool { return fusefs.MatchPath(f.Path, p) }) {
-			add(true, "%s of %s fails %v", f.Op, path.Base(f.Path), fusefs.ErrnoName(f.Errno))
+			add(true, "%s of %s fails %v", f.Op, lastTwo(f.Path), fusefs.ErrnoName(f.Errno))
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// lastTwo is a sysfs path by its last two components, which say whose
+// attribute it is: "dax7.0/size", "dax_region/align".
+func lastTwo(p string) string {
+	return path.Base(path.Dir(p)) + "/" + path.Base(p)
 }
 
 // describeNode says what a declared node is.

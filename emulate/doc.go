@@ -52,6 +52,33 @@
 // rule or an expectation can name it. Devices declared without a minor are
 // numbered in declaration order (Fixture.DevNum tells the numbers).
 //
+// # Device DAX size and alignment
+//
+// The C libpmem2 users link today (PMDK 1.10 and later) and package pmem2
+// return a Device DAX's size and alignment as libndctl finds them: those
+// of its nd_dax, regionR/daxR.(N+1)/size and align, parsed with strtoull
+// and no format check. Besides, libdaxctl must be able to read the
+// device's own size and find its /dev/<name> with its number, and libndctl
+// must find a namespace whose holder names the nd_dax; where either fails,
+// or there is no NVDIMM bus, the C library crashes and pmem2 returns what
+// its documentation says. DAXDevice.SizeRaw and AlignRaw fill exactly the
+// nd_dax's two files (so they need the NVDIMM bus); the files PMDK 1.9
+// read instead — the device's own size, dax_region/size and
+// dax_region/align — keep the declared values, and a spec breaks them by
+// declaring a node at their path. Files the kernel makes 0400 (resource,
+// dax_region/align, mapping0/*) are 0400 here too; neither library reads
+// them for size or alignment, so every user gets root's answers.
+//
+// A Device DAX declared without an expectation gets one derived check
+// (Spec.Checks), in mode path: classified DevDAX; with the NVDIMM bus, the
+// declared Size and Align (a size_raw or align_raw leaves that value
+// unchecked; dax_region/ plays no part); without it, where C crashes,
+// PMEM2_E_DAX_REGION_NOT_FOUND for the size and
+// PMEM2_E_INVALID_ALIGNMENT_FORMAT for the alignment. A pmem device's
+// derived check is PMEM2_E_INVALID_FILE_TYPE. When declared nodes or
+// faults touch what a device generates, only a successful open is derived,
+// and when they touch its node in dev/ nothing is.
+//
 // # Fixtures
 //
 // Mount serves a spec on a directory until Close; in tests emutest.Start

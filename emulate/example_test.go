@@ -59,7 +59,7 @@ func ExampleDefault() {
 	back, err := emulate.Parse(text)
 	fmt.Println(err == nil && len(back.Nodes) == len(s.Nodes))
 	// Output:
-	// 16 Device DAX, 116 checks
+	// 20 Device DAX, 132 checks
 	// true
 }
 

@@ -40,6 +40,7 @@ var ErrClosed = fusefs.ErrClosed
 type Option struct {
 	fusefs     *fusefs.Options
 	deviceMode bool
+	kernelOpen bool
 	busy       func(root string)
 }
 
@@ -54,13 +55,24 @@ func WithDeviceMode() Option { return Option{deviceMode: true} }
 // o.Faults; WithDeviceMode and WithBusyReport apply on top of o.
 func WithFusefsOptions(o fusefs.Options) Option { return Option{fusefs: &o} }
 
+// WithKernelOpen mounts for programs that open, read and list hundreds of
+// sysfs files per call (libndctl, daxctl, ndctl, the C libpmem2): the
+// kernel opens and caches files itself and the caches are filled before
+// Mount returns (fusefs's KernelOpen and Prefetch), so that warm calls
+// cost about what they cost on tmpfs. Opens are then not counted, the
+// kernel checks permissions (root opens every file), a getattr rule also
+// fails opens, and rules on open or shortening reads cannot be added at
+// runtime. A spec whose faults hold such a rule is mounted as without this
+// option. pmem2emu exec and mount use it.
+func WithKernelOpen() Option { return Option{kernelOpen: true} }
+
 // WithBusyReport has Close call report with the mount point when it finds
 // the mount busy (see fusefs.Options.OnBusy): emutest logs it.
 func WithBusyReport(report func(root string)) Option { return Option{busy: report} }
 
-func mountOptions(opts []Option) fusefs.Options {
+func mountOptions(spec *Spec, opts []Option) fusefs.Options {
 	var o fusefs.Options
-	var deviceMode bool
+	var deviceMode, kernelOpen bool
 	var busy func(string)
 	for _, opt := range opts {
 		if opt.fusefs != nil {
@@ -68,11 +80,15 @@ func mountOptions(opts []Option) fusefs.Options {
 			o.Faults = slices.Clone(o.Faults)
 		}
 		deviceMode = deviceMode || opt.deviceMode
+		kernelOpen = kernelOpen || opt.kernelOpen
 		if opt.busy != nil {
 			busy = opt.busy
 		}
 	}
 	o.DeviceMode = o.DeviceMode || deviceMode
+	if kernelOpen && !spec.needsServerOpens() {
+		o.KernelOpen, o.Prefetch = true, true
+	}
 	if busy != nil {
 		o.OnBusy = busy
 	}
@@ -95,7 +111,7 @@ func Mount(dir string, spec *Spec, opts ...Option) (*Fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := mountOptions(opts)
+	o := mountOptions(spec, opts)
 	for _, f := range spec.Faults {
 		ff := fusefs.Fault(f)
 		if !isGlob(f.Path) {
@@ -306,4 +322,10 @@ func (f *Fixture) rel(p string, follow bool) (string, error) {
 		return "", pr.err()
 	}
 	return resolve(p, f.srv.Node, follow)
+}
+
+// needsServerOpens reports whether a fault of the spec must see opens or
+// shorten reads, which fusefs's KernelOpen cannot serve.
+func (s *Spec) needsServerOpens() bool {
+	return slices.ContainsFunc(s.Faults, func(f Fault) bool { return f.Op == fusefs.OpOpen || f.Op == fusefs.OpRead && f.Short > 0 })
 }

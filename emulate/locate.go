@@ -17,11 +17,18 @@ type DAX struct {
 	Node string
 	// Dir is its sysfs directory, where sys/dev/char/M:m leads.
 	Dir string
-	// SizeFile is the file pmem2 reads for the size, Dir+"/size".
+	// SizeFile is the file pmem2 (and the C libpmem2, through libndctl)
+	// reads for the size: the nd_dax's size, regionR/daxR.(N+1)/size,
+	// the file size_raw fills. "" without the NVDIMM bus, where there is
+	// no nd_dax and nothing is read for the size.
 	SizeFile string
-	// AlignFile is the file pmem2 reads for the alignment, the
-	// dax_region/align above Dir; "" when the device has no dax_region/.
+	// AlignFile is the file pmem2 reads for the alignment: the nd_dax's
+	// align, the file align_raw fills; "" without the NVDIMM bus.
 	AlignFile string
+	// NDDax is the nd_dax's directory, the parent of Dir (of Dir's dax/
+	// in the class model) that holds SizeFile and AlignFile; "" without
+	// the NVDIMM bus.
+	NDDax string
 }
 
 // DAX locates the declared Device DAX name.
@@ -29,9 +36,10 @@ func (f *Fixture) DAX(name string) (DAX, bool) {
 	for _, in := range f.spec.daxInfos() {
 		if in.d.Name == name {
 			d := DAX{Name: name, DevNum: DevNum{in.major, in.minor}, Node: "dev/" + name, Dir: daxDeviceDir(&in)}
-			d.SizeFile = d.Dir + "/size"
-			if in.daxRegion {
-				d.AlignFile = daxRegionDir(&in) + "/align"
+			if in.ndBus {
+				d.NDDax = daxParentDir(&in)
+				d.SizeFile = d.NDDax + "/size"
+				d.AlignFile = d.NDDax + "/align"
 			}
 			return d, true
 		}

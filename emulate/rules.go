@@ -22,7 +22,7 @@ var ruleDocs = []struct{ Name, Doc string }{
 	{"rdev-clash", "one source per sys/dev/{char,block}/M:m: Device DAX, pmem, and device nodes with a subsystem"},
 	{"align-not-power-of-two", "align is 0 (default) or a power of two; malformed values go in align_raw"},
 	{"bad-numa-node", "numa_node is -1 or a node number"},
-	{"raw-without-file", "align_raw needs a dax_region/ to live in"},
+	{"raw-without-file", "size_raw and align_raw need an nd_dax (the NVDIMM bus) to live in"},
 	{"hmem-region-shared", "without the NVDIMM bus a region (hmem.R) holds one device"},
 	{"region-numa-mismatch", "the devices of one NVDIMM region share numa_node and target_node"},
 	{"size-overflow", "all device sizes fit below the 52-bit physical address limit"},

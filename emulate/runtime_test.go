@@ -2,6 +2,7 @@ package emulate_test
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -18,63 +19,82 @@ import (
 )
 
 // A test reaches the sysfs files pmem2 reads by the paths pmem2 names
-// them: through sys/dev/char/M:m, a symlink, which the fixture follows.
+// them, or through the links sysfs has: sys/dev/char/M:m leads to the
+// device, sys/bus/nd/devices/<name> to its nd_dax; the fixture follows
+// them.
 func TestSysfsFilesAreReachedThroughSymlinks(t *testing.T) {
 	f := emutest.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Size: 1 << 30}))
-	const sizeLink = "sys/dev/char/252:0/size"
-	size := func() (uint64, error) { return f.Source("dev/dax0.0", unix.O_PATH).Size() }
+	const (
+		// sizeLink is the device's own size, which pmem2 (like
+		// libdaxctl) reads to know the device is there.
+		sizeLink = "sys/dev/char/252:0/size"
+		// ndSizeLink and ndAlignLink are the nd_dax's, which pmem2
+		// returns.
+		ndSizeLink  = "sys/bus/nd/devices/dax0.1/size"
+		ndAlignLink = "sys/bus/nd/devices/dax0.1/align"
+	)
+	src := func() *pmem2.Source { return f.Source("dev/dax0.0", unix.O_PATH) }
 
 	t.Run("WriteFile through the link changes what pmem2 reads", func(t *testing.T) {
-		require.NoError(t, f.WriteFile(sizeLink, []byte("8192\n")))
-		got, err := size()
+		require.NoError(t, f.WriteFile(ndSizeLink, []byte("8192\n")))
+		got, err := src().Size()
 		require.NoError(t, err)
 		assert.Equal(t, uint64(8192), got)
 	})
 	t.Run("Calls through the link counts the file's calls", func(t *testing.T) {
 		before := f.Calls(sizeLink, fusefs.OpRead)
-		_, err := size()
+		_, err := src().Size()
 		require.NoError(t, err)
 		assert.Equal(t, before+1, f.Calls(sizeLink, fusefs.OpRead))
 		assert.Equal(t, f.Calls(dax00+"/size", fusefs.OpRead), f.Calls(sizeLink, fusefs.OpRead))
+		assert.Equal(t, f.Calls(ndDax01+"/size", fusefs.OpRead), f.Calls(ndSizeLink, fusefs.OpRead))
 	})
 	t.Run("the path of a pmem2.Error leads back to the file", func(t *testing.T) {
-		require.NoError(t, f.WriteFile(sizeLink, []byte("one gigabyte\n")))
-		_, err := size()
+		require.NoError(t, f.WriteFile(ndAlignLink, []byte("12345\n")))
+		_, err := src().Alignment()
 		var perr *pmem2.Error
 		require.ErrorAs(t, err, &perr)
-		require.Equal(t, f.Path(sizeLink), perr.Path)
+		require.Equal(t, f.Path(ndDax01+"/align"), perr.Path)
 		assert.Positive(t, f.Calls(perr.Path, fusefs.OpRead))
 		require.NoError(t, f.WriteFile(perr.Path, []byte("4096\n")))
-		got, err := size()
+		got, err := src().Alignment()
 		require.NoError(t, err)
 		assert.Equal(t, uint64(4096), got)
 	})
 	t.Run("a fault through the link bites", func(t *testing.T) {
 		require.NoError(t, f.AddFault(emulate.Fault{Path: sizeLink, Op: fusefs.OpRead, Errno: syscall.EIO}))
 		defer f.ClearFaults()
-		_, err := size()
-		assert.Equal(t, -5, pmem2.CodeOf(err))
+		_, err := src().Size()
+		assert.Equal(t, int(pmem2.ErrDAXRegionNotFound), pmem2.CodeOf(err), "libdaxctl drops a device whose size it cannot read")
 	})
 	t.Run("DAX names the device's sysfs files", func(t *testing.T) {
 		d, ok := f.DAX("dax0.0")
 		require.True(t, ok)
 		assert.Equal(t, emulate.DAX{Name: "dax0.0", DevNum: emulate.DevNum{Major: 252}, Node: "dev/dax0.0", Dir: dax00,
-			SizeFile: dax00 + "/size", AlignFile: region0 + "/dax0.1/dax_region/align"}, d)
+			SizeFile: ndDax01 + "/size", AlignFile: ndDax01 + "/align", NDDax: ndDax01}, d)
 		real, err := filepath.EvalSymlinks(f.Path("sys/dev/char/" + d.DevNum.String()))
 		require.NoError(t, err)
 		assert.Equal(t, f.Path(d.Dir), real)
-		require.NoError(t, f.WriteFile(d.AlignFile, []byte("4096\n")))
+		require.NoError(t, f.WriteFile(d.AlignFile, []byte("2048\n")))
 		align, err := f.Source(d.Node, unix.O_PATH).Alignment()
 		require.NoError(t, err)
-		assert.Equal(t, uint64(4096), align)
+		assert.Equal(t, uint64(2048), align)
 		_, ok = f.DAX("dax9.9")
 		assert.False(t, ok)
 	})
+	t.Run("without the NVDIMM bus DAX names no nd_dax files", func(t *testing.T) {
+		g := emutest.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Size: 1 << 30, NDBus: new(false)}))
+		d, ok := g.DAX("dax0.0")
+		require.True(t, ok)
+		assert.Equal(t, emulate.DAX{Name: "dax0.0", DevNum: emulate.DevNum{Major: 252}, Node: "dev/dax0.0",
+			Dir: "sys/devices/platform/hmem.0/dax0.0"}, d)
+	})
 	t.Run("a spec's fault may name its path through the link", func(t *testing.T) {
 		spec := oneDAX(emulate.DAXDevice{Name: "dax0.0", Size: 1 << 30})
-		spec.Faults = []emulate.Fault{{Path: sizeLink, Op: fusefs.OpRead, Errno: syscall.EIO}}
-		_, err := emutest.Start(t, spec).Source("dev/dax0.0", unix.O_PATH).Size()
-		assert.Equal(t, -5, pmem2.CodeOf(err))
+		spec.Faults = []emulate.Fault{{Path: ndSizeLink, Op: fusefs.OpRead, Errno: syscall.EIO}}
+		got, err := emutest.Start(t, spec).Source("dev/dax0.0", unix.O_PATH).Size()
+		require.NoError(t, err)
+		assert.Equal(t, uint64(math.MaxUint64), got, "libndctl takes an nd_dax size it cannot read for ULLONG_MAX")
 	})
 }
 

@@ -65,12 +65,20 @@ type DAXDevice struct {
 	// TargetNode is the target_node file; nil means NUMANode, a negative
 	// value leaves the file out (as the kernel does).
 	TargetNode *int `json:"target_node,omitempty"`
-	// SizeRaw, when set, is the exact content of daxR.N/size (the file
-	// pmem2 reads for the size), replacing the decimal Size and "\n".
+	// SizeRaw, when set, is the exact content of the nd_dax's size
+	// attribute, regionR/daxR.(N+1)/size: the file libndctl reads and
+	// the C libpmem2 (and pmem2) return as the size. It replaces the
+	// decimal Size and "\n" there only: the device's own size
+	// (daxR.N/size, which libdaxctl needs readable), dax_region/size and
+	// the namespace's size keep Size. It needs the NVDIMM bus.
 	SizeRaw *string `json:"size_raw,omitempty"`
-	// AlignRaw, when set, is the exact content of dax_region/align (the
-	// file pmem2 reads for the alignment). The nd_dax align that libndctl
-	// reads keeps Align.
+	// AlignRaw, when set, is the exact content of the nd_dax's align
+	// attribute, regionR/daxR.(N+1)/align: the file libndctl reads and
+	// the C libpmem2 (and pmem2) return as the alignment. The device's
+	// own align and dax_region/align keep Align. It needs the NVDIMM bus.
+	//
+	// To break one of the files PMDK 1.9 read instead (the device's own
+	// size, dax_region/align), declare a node at its path.
 	AlignRaw *string `json:"align_raw,omitempty"`
 	// NDBus is whether the NVDIMM bus (ndbus0, regionR, namespaceR.N,
 	// the nd_dax) sits above the device; nil means true. Without it the
@@ -79,7 +87,8 @@ type DAXDevice struct {
 	NDBus *bool `json:"nd_bus,omitempty"`
 	// DAXRegion is whether the dax_region/ directory exists; nil means
 	// true with the NVDIMM bus and false without it (hmem.R then has no
-	// dax_region/ unless it is asked for).
+	// dax_region/ unless it is asked for). Neither the C libpmem2 nor
+	// pmem2 needs it: only PMDK 1.9 read dax_region/align.
 	DAXRegion *bool `json:"dax_region,omitempty"`
 	// Subsystem overrides Spec.DAXSubsystem for this device ("bus" or
 	// "class"), so one fixture can hold both models.

@@ -13,6 +13,11 @@ import (
 // does. The bus model links subsystem to bus/dax and binds device_dax;
 // the class model nests the device in dax/ and links subsystem to
 // class/dax and device to the nd_dax.
+//
+// The C libpmem2 (PMDK 1.10 and later) returns the nd_dax's size and align,
+// as libndctl reads them: size_raw and align_raw fill those two files.
+// The device's own size and align, dax_region/size and dax_region/align
+// (what PMDK 1.9 read) always hold the declared Size and Align.
 const (
 	daxBusSys   = "sys/bus/dax"
 	daxClassSys = "sys/class/dax"
@@ -57,12 +62,7 @@ func (b *builder) daxDevice(d *daxInfo, pl placement) {
 		b.dir(o, rd)
 		b.attr(o, rd+"/id", sdec(d.region), modeRO)
 		b.attr(o, rd+"/size", dec(pl.size), modeRO)
-		align := dec(d.align)
-		if d.d.AlignRaw != nil {
-			align = *d.d.AlignRaw
-			b.raw[rd+"/align"] = o + ".align_raw"
-		}
-		b.attr(o, rd+"/align", align, modeRoot)
+		b.attr(o, rd+"/align", dec(d.align), modeRoot)
 		// A static region is fully used by its one device.
 		b.attr(o, rd+"/available_size", "0\n", modeRO)
 	}
@@ -71,12 +71,7 @@ func (b *builder) daxDevice(d *daxInfo, pl placement) {
 	b.dir(o, dir)
 	devno := fmt.Sprintf("%d:%d", d.major, d.minor)
 	b.attr(o, dir+"/dev", devno+"\n", modeRO)
-	size := dec(d.d.Size)
-	if d.d.SizeRaw != nil {
-		size = *d.d.SizeRaw
-		b.raw[dir+"/size"] = o + ".size_raw"
-	}
-	b.attr(o, dir+"/size", size, modeRW)
+	b.attr(o, dir+"/size", dec(d.d.Size), modeRW)
 	b.attr(o, dir+"/align", dec(d.align), modeRW)
 	b.attr(o, dir+"/resource", hex(pl.start), modeRoot)
 	b.attr(o, dir+"/numa_node", sdec(d.d.NUMANode), modeRO)
@@ -120,11 +115,22 @@ func (b *builder) ndDaxParent(d *daxInfo, pl placement) {
 	b.attr(o, nd+"/mode", "pmem\n", modeRW)
 	b.attr(o, nd+"/uuid", daxUUID(d), modeRW)
 	b.attr(o, nd+"/namespace", path.Base(ns)+"\n", modeRW)
-	b.attr(o, nd+"/align", dec(d.align), modeRW)
-	b.attr(o, nd+"/size", dec(pl.size), modeRO)
+	b.attr(o, nd+"/align", b.rawOr(o, nd+"/align", "align_raw", d.d.AlignRaw, dec(d.align)), modeRW)
+	b.attr(o, nd+"/size", b.rawOr(o, nd+"/size", "size_raw", d.d.SizeRaw, dec(pl.size)), modeRO)
 	b.attr(o, nd+"/resource", hex(pl.start), modeRoot)
 	b.attr(o, nd+"/supported_alignments", daxSupportedAlignments, modeRO)
 	b.attr(o, nd+"/numa_node", sdec(d.d.NUMANode), modeRO)
+}
+
+// rawOr is the content of the file p: raw when the spec gave it (and p is
+// then recorded as the file that the spec field key of owner fills),
+// otherwise def.
+func (b *builder) rawOr(owner, p, key string, raw *string, def string) string {
+	if raw == nil {
+		return def
+	}
+	b.raw[p] = owner + "." + key
+	return *raw
 }
 
 // hmemParent generates the platform device hmem.R.

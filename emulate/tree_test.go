@@ -16,7 +16,9 @@ import (
 
 const (
 	region0 = "sys/devices/platform/e820_pmem/ndbus0/region0"
-	dax00   = region0 + "/dax0.1/dax0.0"
+	// ndDax01 is dax0.0's nd_dax, whose size and align pmem2 returns.
+	ndDax01 = region0 + "/dax0.1"
+	dax00   = ndDax01 + "/dax0.0"
 )
 
 func mustTree(t *testing.T, s *emulate.Spec) fusefs.Tree {
@@ -280,11 +282,13 @@ func TestGeneratedLinksResolveAndResourcesDoNotOverlap(t *testing.T) {
 
 func TestRawContentReplacesOnlyTheFilesPmem2Reads(t *testing.T) {
 	tree := mustTree(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Size: 1 << 30, SizeRaw: new("1G"), AlignRaw: new("200000\n")}))
-	file(t, tree, dax00+"/size", "1G", 0)
-	file(t, tree, region0+"/dax0.1/dax_region/align", "200000\n", 0o400)
-	file(t, tree, region0+"/dax0.1/size", "1073741824\n", 0)
-	file(t, tree, region0+"/dax0.1/align", "2097152\n", 0)
-	file(t, tree, region0+"/dax0.1/dax_region/size", "1073741824\n", 0)
+	file(t, tree, ndDax01+"/size", "1G", 0o444)
+	file(t, tree, ndDax01+"/align", "200000\n", 0o644)
+	// What PMDK 1.9 read, and the rest, keep the declared values.
+	file(t, tree, dax00+"/size", "1073741824\n", 0)
+	file(t, tree, ndDax01+"/dax_region/align", "2097152\n", 0o400)
+	file(t, tree, ndDax01+"/dax_region/size", "1073741824\n", 0)
+	file(t, tree, region0+"/namespace0.0/size", "1073741824\n", 0)
 	file(t, tree, dax00+"/align", "2097152\n", 0)
 }
 

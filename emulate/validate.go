@@ -46,9 +46,9 @@ var (
 //   - align: 0 (default) or a power of two; pmem size: a multiple of 512;
 //     numa_node: -1 or more; the devices of one region (same R, with the
 //     NVDIMM bus) share numa_node and target_node; without the NVDIMM
-//     bus a region (hmem.R) holds one device; align_raw needs a
-//     dax_region/ to live in; all sizes of the fixture fit below
-//     the 52-bit physical address limit.
+//     bus a region (hmem.R) holds one device; size_raw and align_raw
+//     need an nd_dax (the NVDIMM bus) to live in; all sizes of the
+//     fixture fit below the 52-bit physical address limit.
 //   - major:minor: no two sources of the same sys/dev/char/M:m (Device
 //     DAX, char nodes with a subsystem) or sys/dev/block/M:m (pmem, block
 //     nodes with a subsystem). Plain device nodes may alias any number.
@@ -258,8 +258,13 @@ func (s *Spec) checkDAX(p *problems) {
 			checkNUMA(p, in.loc+".target_node", *d.TargetNode)
 		}
 		checkModel(p, in.loc+".subsystem", d.Subsystem)
-		if d.AlignRaw != nil && !in.daxRegion {
-			p.add(in.loc+".align_raw", "raw-without-file", "align_raw fills dax_region/align, but this device has no dax_region/")
+		for _, raw := range []struct {
+			key, file string
+			set       bool
+		}{{"size_raw", "size", d.SizeRaw != nil}, {"align_raw", "align", d.AlignRaw != nil}} {
+			if raw.set && !in.ndBus {
+				p.add(in.loc+"."+raw.key, "raw-without-file", fmt.Sprintf("%s fills the nd_dax's %s, but without the NVDIMM bus this device has no nd_dax", raw.key, raw.file))
+			}
 		}
 		if !daxNameRE.MatchString(d.Name) {
 			continue

@@ -24,7 +24,7 @@
 //
 // The mount does not use default_permissions (with it, the kernel would
 // issue a getattr inside open(2), so a getattr fault would make open fail;
-// KernelOpen with AllowOther is the exception, see Kernel caching).
+// KernelOpen is the exception, see Kernel caching).
 // The server checks open, opendir, truncate and access(2) itself against the
 // caller's uid and primary gid. Root bypasses the permission classes, but,
 // as in sysfs, opens a regular file for reading only if some r bit is set
@@ -55,9 +55,10 @@
 // until a change drops it, and a client that opens, reads and lists
 // hundreds of files costs no round trip once the caches are warm. In
 // exchange: opens are neither counted nor checked, so rules on open are
-// refused (ErrInvalidFault); the kernel checks permission bits only with
-// AllowOther (default_permissions), and without it the mount's owner and
-// root open every file; a short page read would look like the end of the
+// refused (ErrInvalidFault); the kernel checks the permission bits itself
+// (default_permissions), so root opens every file, even one without r bits
+// (which sysfs refuses), and a getattr rule on a node also fails its opens
+// (the kernel asks for fresh attributes first); a short page read would look like the end of the
 // file to the kernel, so rules that shorten reads are refused; a read at
 // or past the end of a file no rule watches is answered by the kernel from
 // the size it holds. A file the server changes at runtime is from then on

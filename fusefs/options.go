@@ -21,7 +21,8 @@ type Options struct {
 	// KernelOpen lets the kernel open files and directories without
 	// asking the server (FUSE's no-open), for clients that open hundreds
 	// of files: warm, they cost no round trip. Opens are then neither
-	// counted nor checked, and rules on open or shortening reads are
+	// counted nor seen by the server (the kernel checks permissions:
+	// default_permissions), and rules on open or shortening reads are
 	// refused: see Kernel caching in the package documentation.
 	KernelOpen bool
 	// Prefetch fills the kernel's caches before Mount returns, so the

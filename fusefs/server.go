@@ -151,9 +151,11 @@ func (s *Server) fuseOptions(root bool) *gofs.Options {
 		NullPermissions: true,
 		RootStableAttr:  &gofs.StableAttr{Ino: 1},
 	}
-	if o.KernelOpen && o.AllowOther {
-		// Opens no longer reach the server's permission checks: other
-		// users get the kernel's.
+	if o.KernelOpen {
+		// Opens no longer reach the server's permission checks, so the
+		// kernel checks the mode bits: a normal user who mounted the
+		// tree must still meet EACCES on a root-only file, as on real
+		// hardware.
 		fo.MountOptions.Options = append(fo.MountOptions.Options, "default_permissions")
 	}
 	if o.NegativeTimeout > 0 {

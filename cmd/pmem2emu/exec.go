@@ -26,7 +26,9 @@ With --spec, that fixture is mounted in a temporary directory for the duration; 
 built-in healthy fixture ('pmem2emu spec --healthy'): the default's whole devices and data
 nodes without its deliberately broken devices, so libpmem2 and libdaxctl run quietly
 ('check' and 'mount' use the full default). The exit status is COMMAND's (128+N when
-killed by signal N; 127 when it cannot be found, 126 when it cannot be executed).
+killed by signal N; 127 when it cannot be found, 126 when it cannot be executed). A fixture
+exec mounts is served the way 'pmem2emu mount' serves it: the kernel opens and caches its
+files itself.
 
 Device nodes come from a nodev mount and do not open, except a Device DAX declared as
 major 1, minor 5: it is the host's /dev/zero in COMMAND's /dev, so any user can open it
@@ -84,7 +86,7 @@ func prepareExec(specFile, mountDir string, deviceMode bool, argv []string) (cmd
 			return nil, release, err
 		}
 	}
-	var opts []emulate.Option
+	opts := []emulate.Option{emulate.WithKernelOpen()}
 	if deviceMode {
 		opts = append(opts, emulate.WithDeviceMode())
 	}

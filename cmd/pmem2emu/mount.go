@@ -23,7 +23,12 @@ The mount is nodev,nosuid and private to you. --device-mode drops nodev so devic
 nodes open the devices they name; it is refused unless every device node is a harmless
 memory device (1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom) — declare a
 Device DAX as major 1, minor 5 to back it by /dev/zero. If the server is killed, clean
-up with 'pmem2emu umount --stale' (the next mount on the same directory does it too).`,
+up with 'pmem2emu umount --stale' (the next mount on the same directory does it too).
+
+The kernel opens and caches the fixture's files itself, so programs that read hundreds
+of sysfs files per call (libndctl, daxctl, ndctl) run about as fast as on tmpfs; a spec
+with open or short-read faults is served through the server instead (go doc
+github.com/pmem2emu/pmem2emu/emulate WithKernelOpen).`,
 	example: `mkdir -p /tmp/pmem && pmem2emu mount /tmp/pmem &
 ls -l /tmp/pmem/dev; cat /tmp/pmem/sys/bus/dax/devices/dax0.0/size
 kill %1`,
@@ -46,7 +51,7 @@ func runMount(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	opts := []emulate.Option{emulate.WithFusefsOptions(fusefs.Options{AllowOther: *allowOther, Force: *force})}
+	opts := []emulate.Option{emulate.WithFusefsOptions(fusefs.Options{AllowOther: *allowOther, Force: *force}), emulate.WithKernelOpen()}
 	if *deviceMode {
 		opts = append(opts, emulate.WithDeviceMode())
 	}

@@ -195,8 +195,8 @@ func privateSys(sys, dev string) error {
 
 // classifyAlike makes sure that, seen from this thread, both libraries
 // make the same kind of source from tg.fd: same code, the expected type
-// on the Go side, and the same alignment (Device DAX: C's from libndctl,
-// Go's from dax_region/align; regular file: the page size).
+// on the Go side, and the same alignment (Device DAX: the nd_dax's align,
+// C's through libndctl, Go's read directly; regular file: the page size).
 func classifyAlike(tg target) error {
 	src, err := pmem2.SourceFromFD(tg.fd, pmem2.WithSysfsRoot("/sys"))
 	if rc := clib.SourceFromFD(tg.fd); rc != pmem2.CodeOf(err) || err != nil {

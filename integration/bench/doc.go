@@ -28,8 +28,8 @@
 // runs in the same kind of thread with pmem2.WithSysfsRoot("/sys"), so both
 // resolve the same tree through the same mount. Before timing, both sides
 // must classify the descriptor alike: same code, same type, same
-// alignment (for Device DAX C's alignment comes from libndctl, Go's from
-// dax_region/align). The C probe of internal/cref makes that check first,
+// alignment (for Device DAX the nd_dax's align: C's through libndctl, Go's
+// read directly). The C probe of internal/cref makes that check first,
 // in a child process under the namespace runner: a crash of the C library
 // inside this process would take the in-process FUSE server down with it
 // and leave the mount hanging.

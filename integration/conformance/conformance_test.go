@@ -14,6 +14,7 @@ import (
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // verdict is how a case compares.
@@ -37,7 +38,18 @@ type row struct {
 
 func (r row) key() string { return r.fixture + " " + r.path + " " + string(r.mode) }
 
+// TestConformance runs the differential suite as the user running the
+// tests and, as root, once more as an unprivileged user (unprivileged_test.go).
 func TestConformance(t *testing.T) {
+	differential(t)
+	if root() && !t.Failed() {
+		t.Run("as uid 65534", func(t *testing.T) { asUnprivileged(t, unprivilegedUID) })
+	}
+}
+
+// differential compares the two sides on every fixture and records the
+// summary line of the run.
+func differential(t *testing.T) {
 	probe := cref.Build(t)
 	var rows []row
 	l := &ledger{diffs: maps.Clone(known), used: map[string]bool{}}
@@ -108,20 +120,31 @@ func TestConformance(t *testing.T) {
 		}
 	}
 	t.Log("\n" + table(rows))
-	lastSummary = summary(rows)
-	t.Log(lastSummary)
+	line := who() + ": " + summary(rows)
+	summaries = append(summaries, line)
+	t.Log(line)
 }
 
-// lastSummary is printed again by TestMain, so that the summary is the
-// last line before go test's verdict.
-var lastSummary string
+// summaries are the summary lines of the runs, as root and as the
+// unprivileged user; TestMain prints them again, so that they are the
+// last lines before go test's verdict.
+var summaries []string
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if lastSummary != "" {
-		fmt.Println(lastSummary)
+	testutil.RunRole(testutil.Roles{roleAsUser: asUserRole, roleGoSide: goSideRole})
+	code := testutil.Run(m)
+	for _, s := range summaries {
+		fmt.Println(s)
 	}
 	os.Exit(code)
+}
+
+// who says which user ran the cases: "as root", "as uid 65534".
+func who() string {
+	if root() {
+		return "as root"
+	}
+	return fmt.Sprintf("as uid %d", os.Geteuid())
 }
 
 // nodePaths lists every node of a spec that can be opened: the device
@@ -151,7 +174,11 @@ func compare(t *testing.T, probe string, f *emulate.Fixture, fixture string, pat
 		for _, m := range emulate.Modes() {
 			r := row{fixture: fixture, path: p, mode: m}
 			abs := f.Path(p)
-			r.goSide = goSide(abs, m, f.Sysfs(), steps)
+			if root() {
+				r.goSide = goSide(abs, m, f.Sysfs(), steps)
+			} else {
+				r.goSide = goSideInRunner(t, f, abs, m)
+			}
 			r.cSide = cSide(t, f, probe, abs, m, steps)
 			var problems []string
 			r.verdict, r.note, problems = l.judge(r)

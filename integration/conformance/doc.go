@@ -27,17 +27,37 @@
 // too (codes, and values where the code is 0), on every fixture; each runs
 // in its own probe process, so a crash in one hides nothing of the other.
 //
+// # As root and as a user
+//
+// Run as root, the suite runs twice: as root, then, with the same
+// fixtures, as uid 65534 (nobody), the test binary started again in that
+// user's name. That run mounts through fusermount3, and both sides run
+// under the namespace runner in a user namespace, the Go side as a user's
+// program would (this binary in a role of its own, on /sys), so the files
+// the kernel makes 0400 (resource, dax_region/align) are closed to both.
+// fusermount3 opens /dev/fuse with the caller's rights: where /dev/fuse is
+// 0600, the run is started in a mount namespace of its own in which a
+// /dev/fuse node of mode 0666 is bound over the host's, which keeps its
+// mode. Device mode needs root, so that run has no device-mode fixture
+// and its Device DAX nodes open in mode path only. Run as
+// another user, the suite runs once, as that user. Each run ends with its
+// summary line, "as root: N cases: …" and "as uid 65534: N cases: …".
+//
 // # Differences
 //
-// Where the C library crashes (SIGSEGV in libndctl: a Device DAX outside
-// any NVDIMM region, one libdaxctl leaves out, one without /dev node, an
-// NVDIMM bus libndctl cannot find) the crash is recorded and Go must return
-// the error package pmem2 documents for it. The one difference where C does
-// not crash is a glibc corner of classification (an intermediate path past
-// PATH_MAX). Each is a known difference: both the documented Go result and
-// C's observed one are asserted, so a change on either side fails the
-// suite, as does a difference nobody declared. The test prints a table of
-// every case with both results and ends with a summary line
+// Both sides find a Device DAX's size and alignment by the same rules (the
+// nd_dax's size and align, as libndctl reads them; see package pmem2), so
+// every case must be identical, with two kinds of exception. Where the C
+// library crashes (SIGSEGV: libndctl finds no namespace holding the device
+// — a Device DAX outside any NVDIMM region, one libdaxctl leaves out, one
+// without /dev node, an NVDIMM bus libndctl cannot find, a namespace whose
+// holder names no nd_dax) the crash is recorded and Go must return what
+// package pmem2 documents for it. And one glibc corner of classification
+// (an intermediate path past PATH_MAX) makes C fail where the port does
+// not. Each is a known difference: both the documented Go result and C's
+// observed one are asserted, so a change on either side fails the suite,
+// as does a difference nobody declared. The test prints a table of every
+// case with both results and, per run, a summary line
 // "N cases: N identical, N known differences, N C crashes".
 //
 // The package has no non-test code; this file is its documentation.

@@ -23,8 +23,9 @@
 //	                    a char and a block device node, a 1 GiB file, non-UTF-8 bytes, a
 //	                    directory, a file without read permission, a socket, symlink loops and
 //	                    40/41-link chains, names at NAME_MAX and paths at PATH_MAX, in place of
-//	                    the size file, dax_region/align or the subsystem link; each call bounded
-//	                    by a timeout; the 1 GiB size file measured not to allocate
+//	                    the nd_dax's size and align, the device's size or the subsystem link;
+//	                    each call bounded by a timeout; the 1 GiB size file measured not to
+//	                    allocate
 //	descriptors_test.go descriptor numbers reused after close (by a file of another type) and
 //	                    descriptors closed or replaced by another goroutine during the call
 //

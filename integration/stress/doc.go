@@ -12,12 +12,12 @@
 // call, at random, SourceFromFD (then Delete), Size, Alignment and ReadAt on
 // both, through two shared Sources and fresh ones. One flipper goroutine
 // meanwhile changes one thing at a time: ClearFaults, AddFault of one of six
-// EIO rules (the device's and the file's getattr, the size file's, the
-// dax_region/align file's and the file's read, the subsystem link's
-// readlink), SetFaults to a random subset of them, or WriteFile of the size or
-// the dax_region/align file with a valid value or a malformed one (no
-// newline, a word, overflow, non-UTF-8 bytes, an empty file, a value that is
-// no power of two).
+// EIO rules (the device's and the file's getattr, the read of the nd_dax's
+// size, of its align and of the file, the subsystem link's readlink),
+// SetFaults to a random subset of them, or WriteFile of the nd_dax's size or
+// align (the files the C library reads, through libndctl) with a valid value
+// or a malformed one (no newline, a word, overflow, non-UTF-8 bytes, an empty
+// file, a value that is no power of two).
 //
 // # The oracle
 //

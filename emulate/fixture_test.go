@@ -254,6 +254,7 @@ func faulted(f *emutest.Fixture, s *emulate.Spec, node string) bool {
 // nodes only on nodev mounts, and the host's mount table stays as it is.
 // The thread is never returned to the scheduler, so it dies with fn.
 func inPrivateNodevTmpfs(t *testing.T, dir string, fn func()) {
+	testutil.RootOnly(t, "it mounts a tmpfs in a mount namespace of its own")
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -322,6 +323,7 @@ func mounted(t *testing.T, dir, opt string) bool {
 // In device mode a Device DAX declared as 1:5 is backed by /dev/zero: it
 // opens read/write and pmem2 classifies the read/write descriptor.
 func TestDeviceModeBacksADeviceDAXWithDevZero(t *testing.T) {
+	testutil.RootOnly(t, "device mode mounts without nodev")
 	f := emutest.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}), emulate.WithDeviceMode())
 	fd := f.Open("dev/dax0.0", unix.O_RDWR)
 	buf := []byte{1, 2, 3}
@@ -363,6 +365,7 @@ func TestDeviceModeRefusesTheDefaultFixture(t *testing.T) {
 // Options set only their own part, so no order of them drops another:
 // WithFusefsOptions after WithDeviceMode keeps device mode.
 func TestOptionsCombineInAnyOrder(t *testing.T) {
+	testutil.RootOnly(t, "device mode mounts without nodev")
 	spec := oneDAX(emulate.DAXDevice{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30})
 	for name, opts := range map[string][]emulate.Option{
 		"device mode, then fusefs options": {emulate.WithDeviceMode(), emulate.WithFusefsOptions(fusefs.Options{NoCache: true})},

@@ -69,12 +69,13 @@ func Mount(dir string, tree Tree, opts *Options) (*Server, error) {
 	}
 	root := os.Geteuid() == 0
 	if o.DeviceMode {
+		// The allow-list first: its error names the node whoever mounts.
+		if err := tree.checkDevices("mount"); err != nil {
+			return nil, err
+		}
 		if !root {
 			return nil, &fs.PathError{Op: "mount", Path: dir,
 				Err: fmt.Errorf("%w: device mode mounts without nodev, which fusermount3 never does for other users", ErrNeedsRoot)}
-		}
-		if err := tree.checkDevices("mount"); err != nil {
-			return nil, err
 		}
 	}
 	s, err := newServer(o, tree, keys)

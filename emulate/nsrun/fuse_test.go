@@ -76,6 +76,7 @@ func TestThroughAFUSEMount(t *testing.T) {
 	})
 
 	t.Run("a node of a device-mode mount opens as its device", func(t *testing.T) {
+		testutil.RootOnly(t, "device mode mounts without nodev")
 		dev := mountTree(t, fusefs.Tree{"mem5": fusefs.CharDev(1, 5)}, &fusefs.Options{DeviceMode: true})
 		cmd := command(t, nsrun.Config{Dev: dev}, testExe(t), "/dev/mem5")
 		cmd.Env = roleEnv("stat")

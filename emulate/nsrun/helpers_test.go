@@ -116,6 +116,7 @@ func makeTree(root string) (tree, error) {
 
 func newTree(t testing.TB) tree {
 	t.Helper()
+	testutil.RootOnly(t, "its fake /dev holds a device node made with mknod")
 	tr, err := makeTree(t.TempDir())
 	require.NoError(t, err)
 	return tr

@@ -8,6 +8,7 @@
 //
 // # What is tried
 //
+//	mount_test.go    `pmem2emu mount`, `probe` and `umount` as each user
 //	check_test.go    `pmem2emu check` as each user: with /dev/fuse open, every row's verdict
 //	                 is root's but for the rows whose expectation depends on the caller, and
 //	                 nothing fails; with /dev/fuse 0600, it fails at once naming the device,

@@ -77,10 +77,11 @@ func TestAUsersFixtureTest(t *testing.T) {
 	t.Run("sysfs is root's with the kernel's modes: dax_region/align is 0400", func(t *testing.T) {
 		dax, ok := f.DAX("dax0.0")
 		require.True(t, ok)
+		align := f.Path(dax.Dir + "/../dax_region/align")
 		var st unix.Stat_t
-		require.NoError(t, unix.Stat(f.Path(dax.AlignFile), &st))
+		require.NoError(t, unix.Stat(align, &st))
 		assert.Equal(t, [2]uint32{0, 0o400}, [2]uint32{st.Uid, st.Mode & 0o7777}, "owner and mode")
-		_, err := os.ReadFile(f.Path(dax.AlignFile))
+		_, err := os.ReadFile(align)
 		if asUser {
 			assert.True(t, errors.Is(err, syscall.EACCES), "read as a user: %v", err)
 		} else {

@@ -19,8 +19,10 @@ func TestMain(m *testing.M) { testutil.Main(m, nil) }
 const asRoot = "it plays a normal user from root (setuid, /dev/fuse bound in a mount namespace)"
 
 // leftMounted is the shell line a user's command ends with: it prints how
-// many pmem2emu mounts its mount namespace still holds.
-const leftMounted = `echo "pmem2emu mounts left: $(grep -c ' fuse.pmem2emu ' /proc/self/mountinfo)"`
+// many pmem2emu mounts its mount namespace still holds below the user's
+// HOME, where their temporary directories are (the namespace is a copy of
+// the test's, where other tests' mounts may come and go).
+const leftMounted = `echo "pmem2emu mounts left: $(awk -v home="$HOME/" 'index($5, home) == 1 && / - fuse.pmem2emu /' /proc/self/mountinfo | wc -l)"`
 
 // shell runs script with sh as u and returns its output and status; the
 // script ends with leftMounted, whose line is checked and cut off.

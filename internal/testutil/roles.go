@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -75,10 +76,17 @@ func Env(role string) []string {
 }
 
 // CommandAs is Command for the user uid:gid, who cannot read the test
-// binary in its private directory: User{UID: uid, GID: gid}.Role.
+// binary in its private directory: it runs a copy placed in a PublicDir,
+// with SysProcAttr.Credential. (A caller may replace SysProcAttr to start
+// the role as root and switch later; User.Role switches in the child and
+// presents /dev/fuse too.)
 func CommandAs(t testing.TB, uid, gid uint32, role string, args ...string) *exec.Cmd {
 	t.Helper()
-	return User{UID: uid, GID: gid}.Role(t, role, args...)
+	exe := testBinary(t)
+	cmd := Command(role, args...)
+	cmd.Path, cmd.Args[0] = exe, exe
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
+	return cmd
 }
 
 // PublicDir is a new temporary directory, removed when the test ends, that

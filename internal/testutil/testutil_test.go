@@ -162,6 +162,9 @@ func TestRootOnlySkipsOthersAndSaysSo(t *testing.T) {
 	assert.Equal(t, "testutil TestRootOnlyItself: needs root: nothing but root may do this\n", string(b))
 }
 
+// TestRootOnlyItself is what TestRootOnlySkipsOthersAndSaysSo runs as a
+// user; as root, RootOnly must let it through.
 func TestRootOnlyItself(t *testing.T) {
 	testutil.RootOnly(t, "nothing but root may do this")
+	require.Zero(t, os.Geteuid(), "RootOnly let a user through")
 }

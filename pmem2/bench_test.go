@@ -145,3 +145,61 @@ func BenchmarkCanonical(b *testing.B) {
 		}
 	})
 }
+
+// regionCalls are the four region functions, as benchmarks call them.
+var regionCalls = []struct {
+	name string
+	call func(*Source) error
+}{
+	{"NumaNode", func(s *Source) error { _, err := s.NumaNode(); return err }},
+	{"DeviceID", func(s *Source) error { _, err := s.DeviceID(); return err }},
+	{"DeviceUSC", func(s *Source) error { _, err := s.DeviceUSC(); return err }},
+	{"BadBlocks", func(s *Source) error { _, err := s.BadBlocks(); return err }},
+}
+
+// BenchmarkRegionFunctions times NumaNode, DeviceID, DeviceUSC and
+// BadBlocks on the Device DAX of one NFIT DIMM whose region lists two bad
+// blocks (devdax), and on a regular file of an fsdax namespace of that
+// region with bad blocks in its extents (regular: the namespace walk, and
+// FIEMAP for BadBlocks).
+func BenchmarkRegionFunctions(b *testing.B) {
+	for _, tg := range []struct {
+		name string
+		src  func(b *testing.B) *Source
+	}{{"devdax", benchRegionDAX}, {"regular", benchRegionFile}} {
+		for _, c := range regionCalls {
+			b.Run(tg.name+"/"+c.name, func(b *testing.B) {
+				src := tg.src(b)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.call(src); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// regionBenchTree is the Device DAX of BenchmarkRegionFunctions.
+var regionBenchTree = withBadblocks("8 8\n1024 1\n")
+
+func benchRegionDAX(b *testing.B) *Source {
+	s := newSysfs(b)
+	regionBenchTree(s)
+	src, err := SourceFromFD(testutil.OpenFD(b, "/dev/zero", unix.O_PATH), WithSysfsRoot(s.root))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src
+}
+
+func benchRegionFile(b *testing.B) *Source {
+	s := newSysfs(b)
+	fileOn(pmemNamespace{n: 1, mode: "memory", bdev: "pmem0"})(s)
+	src, err := SourceFromFD(testutil.OpenFD(b, s.base+"/data", unix.O_RDONLY), WithSysfsRoot(s.root))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src
+}

@@ -7,21 +7,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// classifyCharDev is the character-device half of pmem2_get_type_from_stat:
-// nil when realpath("<sysfs>/dev/char/M:m/subsystem") ends in "/dax".
-func classifyCharDev(c Option, rdev uint64) error {
+// classifyCharDev is the character-device half of pmem2_get_type_from_stat
+// (called by fn): nil when realpath("<sysfs>/dev/char/M:m/subsystem") ends
+// in "/dax".
+func classifyCharDev(c Option, rdev uint64, fn string) error {
 	var pbuf [pathMax + 64]byte
 	p, ok := cstr(charDevPath(pbuf[:0], c.sysfsRoot, rdev, "/subsystem"))
 	if !ok {
-		return errnoErr(fnFromFD, "realpath", str(p), syscall.ENAMETOOLONG)
+		return errnoErr(fn, "realpath", str(p), syscall.ENAMETOOLONG)
 	}
 	var rbuf [pathMax + 1]byte
 	n, errno := canonical(p, rbuf[:], c.procFD)
 	if errno != 0 {
-		return errnoErr(fnFromFD, "realpath", str(p), errno)
+		return errnoErr(fn, "realpath", str(p), errno)
 	}
 	if !isDAXSubsystem(rbuf[:n]) {
-		return codeErr(fnFromFD, "check subsystem", str(p), ErrInvalidFileType,
+		return codeErr(fn, "check subsystem", str(p), ErrInvalidFileType,
 			"resolves to "+string(rbuf[:n])+", not to a subsystem named dax")
 	}
 	return nil

@@ -1,10 +1,14 @@
 // Package pmem2 is a pure-Go port of the source API of libpmem2 (PMDK):
 // pmem2_source_from_fd, pmem2_source_from_anon, pmem2_source_delete,
 // pmem2_source_get_fd, pmem2_source_size, pmem2_source_alignment,
-// pmem2_source_pread_mcsafe and pmem2_source_pwrite_mcsafe. It needs no cgo
-// and no libndctl, and returns, for every input, what the C function users
-// link today returns: PMDK 1.12.1, which finds a Device DAX's size and
-// alignment through libndctl and libdaxctl (ndctl 76.1). It never crashes
+// pmem2_source_pread_mcsafe, pmem2_source_pwrite_mcsafe,
+// pmem2_source_numa_node, pmem2_source_device_id, pmem2_source_device_usc
+// and the reading half of the bad-block API (pmem2_badblock_context_new,
+// pmem2_badblock_next, pmem2_badblock_context_delete, as one call). It
+// needs no cgo and no libndctl, and returns, for every input, what the C
+// function users link today returns: PMDK 1.12.1, which finds a Device
+// DAX's size and alignment, and every source's region, DIMMs and bad
+// blocks, through libndctl and libdaxctl (ndctl 76.1). It never crashes
 // where C does.
 //
 // # Classification
@@ -54,10 +58,10 @@
 // and a device without /dev node. When no device matches, pmem2_region_namespace returns 0 and
 // no namespace, and both functions dereference it: SIGSEGV.
 //
-// Neither C nor the port reads the attributes the kernel makes 0400
-// (resource, dax_region/align, mapping*): a caller without privileges gets
-// the same answers as root. Nothing read is cached: every call reads again,
-// as C does.
+// For Size and Alignment neither C nor the port reads the attributes the
+// kernel makes 0400 (resource, dax_region/align, a device's mapping*): a
+// caller without privileges gets the same answers as root. Nothing read is
+// cached: every call reads again, as C does.
 //
 // # What the port reads
 //
@@ -135,6 +139,120 @@
 // earlier calls left — a 1 KiB nd_dax size was measured as 0 for root and
 // 2^64-1 for uid 65534 —; the port counts it as unreadable.
 //
+// # NUMA node, device ID, unsafe shutdown count and bad blocks
+//
+// NumaNode, DeviceID, DeviceUSC and BadBlocks start as C does, with
+// pmem2_region_namespace: the region and namespace libndctl finds the
+// source in.
+//
+//   - A Device DAX is found as for Size, but with libndctl's verdict: the
+//     port also finds the namespace holding the nd_dax and reads every
+//     attribute libndctl needs to list the bus, region, namespace and
+//     nd_dax (those of "Where the C library crashes"). Here C does not
+//     crash when nothing is found: NumaNode returns
+//     PMEM2_E_DAX_REGION_NOT_FOUND, DeviceID and DeviceUSC PMEM2_E_NOSUPP,
+//     and BadBlocks no bad blocks and no error, exactly where C does.
+//   - A regular file is looked for as libndctl lists the namespaces (the
+//     walk above, in its order): each namespace no nd_dax claims names a
+//     block device — its btt's if a btt libndctl lists claims it, else its
+//     pfn's, else its own: the one entry of <device>/block/ — and
+//     "<sysfs>/block/<name>/dev", read once (64 bytes), must hold the
+//     file's st_dev "major:minor" and a newline (compared up to a NUL).
+//     That read stops the walk, in all four functions, with -errno when
+//     the file cannot be opened or read (a namespace whose block device is
+//     missing from sys/block: -ENOENT, whatever the file) and with
+//     PMEM2_E_INVALID_DEV_FORMAT when it is empty or lacks the newline. A
+//     file on a FUSE mount has the mount's anonymous st_dev (0:N), which a
+//     tree can give its pmemN.
+//
+// An anonymous source is PMEM2_E_NOSUPP in all four; a nil or deleted
+// Source fails with ErrDeleted, as everywhere.
+//
+// NumaNode is the region's numa_node as strtol(buf, NULL, 0) reads it,
+// kept in an int (low 32 bits); -2 (NUMA_NO_ATTR) when the attribute does
+// not exist, -1 (NUMA_NO_NODE) when it cannot be read otherwise (EACCES for
+// a 0400 file and an unprivileged caller, EISDIR).
+//
+// DeviceID and DeviceUSC read the region's DIMMs: mappings
+// (strtoul, kept in an int: a count past INT_MAX is negative and names
+// none), then mapping0 … mapping<mappings-1>, each "nmem%u,%llu,%llu[,%d]"
+// naming a DIMM (fewer than three numbers: skipped); the DIMMs are the
+// bus's nmemN entries so named, in the bus's list order (directory order
+// reversed; of two entries of one number, the first of that order). A
+// DIMM is listed only when dev ("%d:%d"), commands and modalias are
+// readable; the rest depends on the bus, decided on its control device
+// <sysfs>/class/nd/ndctlK:
+//
+//   - NFIT (device/nfit/revision readable): the DIMM also needs
+//     nfit/handle and nfit/phys_id; its id is nfit/id, its count
+//     nfit/dirty_shutdown as strtoll reads it ("junk" is 0, "0x10" 16);
+//   - papr (device/of_node/compatible readable): by the DIMM's
+//     ../of_node/compatible, "ibm,pmemory" needs papr/flags and counts
+//     papr/dirty_shutdown, with no id; "nvdimm_test" is read as NFIT, in
+//     papr/; anything else, or none, reads nothing;
+//   - CXL: libndctl compares the unresolved path <ctl>/device/../subsys
+//     with "/sys/bus/cxl", so a bus is "CXL" exactly when that path does
+//     not resolve — an e820 bus, typically — and a DIMM's id is then
+//     cxl/id, with no count;
+//   - otherwise nothing is read.
+//
+// DeviceID concatenates the ids ("" without DIMMs); a DIMM without one is
+// PMEM2_E_NOSUPP. DeviceUSC adds the counts as unsigned 64-bit numbers (0
+// without DIMMs); a negative count, or none read (-ENOENT to libndctl), is
+// PMEM2_E_NOSUPP. A region whose mappings is 0, as on an e820 bus, has no
+// DIMM and nothing more is read. Counts above 64 are not opened one by
+// one: the region's directory is listed once and only the names
+// "mapping%d" with N below the count are read (what C's opens find).
+//
+// BadBlocks is pmem2_badblock_context_new and pmem2_badblock_next until
+// PMEM2_E_NO_BAD_BLOCK_FOUND. A namespace whose mode reads "memory"
+// (fsdax) takes its block device's list, "<sysfs>/block/<name>/badblocks"
+// — none when a btt or an nd_dax claims it —, offsets from the namespace's
+// start. Any other takes the region's "badblocks", cut to the namespace
+// and moved to its offsets; the namespace's place in the region is the
+// resource and size of the pfn or nd_dax claiming it, else its own, as
+// libndctl read them when it listed the device (ULLONG_MAX when it could
+// not, and for "-1": PMEM2_E_CANNOT_READ_BOUNDS), less the region's
+// resource, read now (-errno when it cannot be). The kernel makes every
+// resource 0400: an unprivileged caller gets PMEM2_E_CANNOT_READ_BOUNDS
+// for a Device DAX (its namespace's mode is "dax") and for a file on a
+// raw or sector-mode namespace. A list is read as
+// libndctl's iterator reads it: line by line, sscanf(line, "%llu %u") —
+// white space and signs as scanf takes them, "-1" a count of 2^32-1 — and
+// the first line without both numbers, or a list that cannot be opened,
+// ends it. Sectors are 512 bytes; the count is shifted to bytes in 32 bits
+// (2^23 sectors are 0 bytes) and ranges wrap as C's unsigned arithmetic
+// does (a count of 0 at sector 0 ends at 2^64-1). A regular file then
+// needs its extents: fstat (-errno), and FS_IOC_FIEMAP over [0, st_size)
+// (-errno: an O_PATH descriptor -EBADF, an empty file -EINVAL, a file
+// system without FIEMAP, FUSE among them, -EOPNOTSUPP). Each bad block of
+// the device is cut to the first extent it overlaps (the rest is matched
+// against the following extents), moved to the file's offset and widened
+// to whole blocks of st_blksize; bad blocks in no extent are skipped.
+//
+// The lists stream through a fixed buffer: any number of lines, of any
+// length, costs the bad blocks returned and nothing more. The extents are
+// fetched (C's second FIEMAP call) only when a bad block needs them.
+//
+// Out of scope: clearing bad blocks. pmem2_badblock_clear sends, for a
+// Device DAX, ARS_CAP and CLEAR_ERROR commands to the NVDIMM bus through
+// ioctls on its control device (/dev/ndctlK), and for a regular file
+// punches the range out and allocates it again with fallocate. It is not
+// ported.
+//
+// None of the four crashes on any tree the tests build. Where C returns a
+// -errno that earlier calls left (a region resource of 1 KiB or more, or
+// reading as ULLONG_MAX) the port returns -ENOENT, and a numa_node of
+// 1 KiB or more is NUMA_NO_ATTR: what C was measured to return there, the
+// ENOENT of the optional attributes libndctl fails to open on its way.
+//
+// What the port reads, per call on a Device DAX of one DIMM on an NFIT bus
+// (counted with strace; C's counts for the same call beside them): NumaNode
+// 21 files opened (C 73), DeviceID and DeviceUSC 30 and a listing of the
+// bus (C 102 for each of its two DeviceID calls, and for DeviceUSC),
+// BadBlocks 25 (C 81). The lookup is most of it; C lists every bus, region,
+// namespace and DIMM and reads every attribute of each.
+//
 // # Reading and writing
 //
 // ReadAt and WriteAt are pread_mcsafe and pwrite_mcsafe: an anonymous
@@ -180,7 +298,13 @@
 //     it.
 //   - Where C crashes (SIGSEGV), the port returns the codes or values
 //     "Where the C library crashes" lists; where C blocks on a FIFO, it
-//     does not; an attribute of 1 KiB or more is unreadable.
+//     does not; an attribute of 1 KiB or more is unreadable, and where C
+//     returns a stale errno the port returns -ENOENT (see "NUMA node,
+//     device ID, unsafe shutdown count and bad blocks").
+//   - A regular file's extents are fetched when the first bad block needs
+//     them, not when the bad-block context is made: where the file's
+//     extents change between C's two FIEMAP calls, the codes could differ.
+//   - pmem2_badblock_clear is not ported.
 //   - Short transfers are continued until p is done or a transfer returns
 //     0 (C ignores them; the code is the same). n reports the bytes moved;
 //     unlike io.ReaderAt, n < len(p) with a nil error happens at end of

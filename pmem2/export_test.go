@@ -10,7 +10,14 @@ type (
 	NDResult = ndResult
 	NDWant   = ndWant
 	Tree     = sysfsTree
+	// RegionCase and RegionResult are the trees of NumaNode, DeviceID,
+	// DeviceUSC and BadBlocks and their outcomes.
+	RegionCase   = regionCase
+	RegionResult = regionResult
 )
+
+// RegionCases are the trees the four region functions are tested on.
+var RegionCases = regionCases
 
 // NDCases are the trees Size and Alignment are tested on.
 var NDCases = ndCases
@@ -28,3 +35,33 @@ func (s *sysfsTree) OpenToAll() { s.openToAll() }
 
 // TwoDevNodes builds the tree of TestTwoNodesOfOneNumber.
 func (s *sysfsTree) TwoDevNodes() { twoDevNodes(s) }
+
+// OnFsdax builds the one-DIMM Device DAX tree (nmem0, id DIMM0ID, dirty
+// shutdown count 7) and, in its region0, namespace0.1 in fsdax mode whose
+// block device pmem0 has the number devno ("major:minor").
+func (s *sysfsTree) OnFsdax(devno string) {
+	dimmDAX(0)(s)
+	s.pmemNS(pmemNamespace{n: 1, mode: "memory", bdev: "pmem0", devno: devno})
+}
+
+// DIMM0ID is the id of nmem0 in the trees.
+var DIMM0ID = id0
+
+// RegionOf is what the four region functions return for src.
+func RegionOf(t testing.TB, src *Source) RegionResult { return regionOf(t, src) }
+
+// AsNobody runs f on a thread of uid 65534 (skipping the test when it is
+// not root).
+func AsNobody(t testing.TB, f func()) { asUser(t, nobody, f) }
+
+// RegionBenchTree builds the Device DAX tree of BenchmarkRegionFunctions:
+// one NFIT DIMM, two bad blocks in region0.
+func (s *sysfsTree) RegionBenchTree() { regionBenchTree(s) }
+
+// FileBenchTree builds the regular file of BenchmarkRegionFunctions,
+// "data" beside the tree's sys, on an fsdax namespace of region0, and
+// returns its path.
+func (s *sysfsTree) FileBenchTree() string {
+	fileOn(pmemNamespace{n: 1, mode: "memory", bdev: "pmem0"})(s)
+	return s.base + "/data"
+}

@@ -41,14 +41,14 @@ func SourceFromFD(fd int, opts ...Option) (*Source, error) {
 		return nil, fstatErr(fnFromFD, errno)
 	}
 	c := apply(opts)
-	s := &Source{fd: fd, rdev: st.Rdev, sysfsRoot: c.sysfsRoot, procFD: c.procFD}
+	s := &Source{fd: fd, rdev: st.Rdev, dev: st.Dev, sysfsRoot: c.sysfsRoot, procFD: c.procFD}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		s.typ = FileTypeRegular
 	case unix.S_IFDIR:
 		return nil, codeErr(fnFromFD, "check file type", "", ErrInvalidFileType, "fd refers to a directory")
 	case unix.S_IFCHR:
-		if err := classifyCharDev(c, st.Rdev); err != nil {
+		if err := classifyCharDev(c, st.Rdev, fnFromFD); err != nil {
 			return nil, err
 		}
 		s.typ = FileTypeDevDAX

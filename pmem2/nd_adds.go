@@ -76,14 +76,10 @@ func namespaceAttrsOK(ns []byte) bool {
 // empty or parses, a mode of none, ram or pmem, and supported_alignments,
 // when readable, with at most one selected ("[N]") entry.
 func ndDaxAttrsOK(ndDax []byte) bool {
-	if !readableIn(ndDax, "modalias") {
+	if !claimAttrsOK(ndDax) {
 		return false
 	}
 	var buf attrBuf
-	uuid, ok := readAttrIn(ndDax, "uuid", &buf)
-	if !ok || (len(uuid) > 0 && !uuidParses(uuid)) {
-		return false
-	}
 	mode, ok := readAttrIn(ndDax, "mode", &buf)
 	if !ok || !(string(mode) == "none" || string(mode) == "ram" || string(mode) == "pmem") {
 		return false
@@ -92,6 +88,29 @@ func ndDaxAttrsOK(ndDax []byte) bool {
 		return false
 	}
 	return true
+}
+
+// bttAttrsOK is add_btt: modalias readable, a uuid that is empty or
+// parses, and a sector_size that parse_lbasize_supported accepts.
+func bttAttrsOK(btt []byte) bool {
+	if !claimAttrsOK(btt) {
+		return false
+	}
+	var buf attrBuf
+	sizes, ok := readAttrIn(btt, "sector_size", &buf)
+	return ok && lbasizeParses(sizes)
+}
+
+// claimAttrsOK is what add_btt and __add_pfn first need of a device that
+// claims namespaces: modalias readable, and a uuid that is empty or
+// parses.
+func claimAttrsOK(dir []byte) bool {
+	if !readableIn(dir, "modalias") {
+		return false
+	}
+	var buf attrBuf
+	uuid, ok := readAttrIn(dir, "uuid", &buf)
+	return ok && (len(uuid) == 0 || uuidParses(uuid))
 }
 
 // cInt is strtoul(s, NULL, 0) stored in an int, as libndctl keeps nstype.

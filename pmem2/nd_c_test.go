@@ -2,6 +2,7 @@ package pmem2_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,9 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
+	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
+	"golang.org/x/sys/unix"
 )
 
 // The C side of the trees of nd_cases_test.go: the C probe of
@@ -156,4 +161,160 @@ func (r nsRunner) Command(name string, args ...string) (*exec.Cmd, error) {
 	}
 	cmd.Env = append(os.Environ(), r.env...)
 	return cmd, nil
+}
+
+// The C side of the trees of region_cases_test.go: one probe run asks for
+// the four functions, as root and as uid 65534.
+func TestRegionFunctionsAreTheCLibrarys(t *testing.T) {
+	probe := cref.Build(t)
+	for _, c := range pmem2.RegionCases {
+		t.Run(c.Name, func(t *testing.T) {
+			s := pmem2.NewTree(t)
+			c.Build(s)
+			s.OpenToAll()
+			want := c.WantFor(s, true, true)
+			if got := cRegion(t, probe, s, c.OpenPath(s), c.OpenMode(), true, want.Hang); got.String() != want.String() {
+				t.Errorf("C as root: %s\n                  want %s", got, want)
+			}
+			t.Run("as uid 65534", func(t *testing.T) {
+				needRoot(t)
+				want := c.WantFor(s, false, true)
+				if got := cRegion(t, probe, s, c.OpenPath(s), c.OpenMode(), false, want.Hang); got.String() != want.String() {
+					t.Errorf("C: %s\n want %s", got, want)
+				}
+			})
+		})
+	}
+}
+
+// regionSteps are the probe's steps for the four functions.
+var regionSteps = []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks}
+
+// cRegion runs the probe once on open, opened in mode, for the four
+// functions; as the test's user when root is set, else as uid 65534.
+// mayHang bounds the run to a second: a probe still running then is a hang.
+func cRegion(t *testing.T, probe string, s *pmem2.Tree, open, mode string, root, mayHang bool) pmem2.RegionResult {
+	t.Helper()
+	r := nsRunner{t: t, cfg: nsrun.Config{Sys: s.Sys(), Dev: s.Dev()}}
+	if !root {
+		r.env = []string{cref.ProbeUIDEnv + "=" + strconv.Itoa(pmem2.Nobody)}
+	}
+	if mayHang {
+		r.timeout = time.Second
+	}
+	res, err := cref.Run(r, probe, open, emulate.OpenMode(mode), regionSteps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case res.Signal == syscall.SIGKILL && mayHang:
+		return pmem2.RegionResult{Hang: true}
+	case res.Signal != 0:
+		t.Fatalf("C probe killed by %v in %s", res.Signal, res.Crashed)
+	case res.OpenErrno != 0 || res.FromFD.RC != 0:
+		t.Fatalf("C probe: %s", res)
+	}
+	return pmem2.RegionResult{
+		Numa: res.NumaNode.Int(), NumaCode: res.NumaNode.RC,
+		ID: res.DeviceID.Text, IDCode: res.DeviceID.RC,
+		USC: res.USC.Value, USCCode: res.USC.RC,
+		BB: res.BadBlockList, BBCode: res.BadBlocks.RC,
+	}
+}
+
+// A regular file of a FUSE mount has the mount's anonymous device number
+// as st_dev: a tree whose fsdax pmem0 carries that number puts the file on
+// pmem, as the emulation does for its fixture's files. The region, its
+// DIMMs and NUMA node are the file's; FUSE has no FIEMAP (the kernel's
+// ioctl_fiemap refuses a file system without the operation:
+// -EOPNOTSUPP), so the bad blocks are that code — or -EBADF through an
+// O_PATH descriptor, which takes no ioctl. C and the port agree, as root
+// and as uid 65534.
+func TestRegularFilesOnAFUSEMountOnPmem(t *testing.T) {
+	probe := cref.Build(t)
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// uid 65534's probe opens the file: allow_other, which only root may
+	// ask for without user_allow_other in /etc/fuse.conf (and only root
+	// runs that half).
+	srv, err := fusefs.Mount(mnt, fusefs.Tree{"data": fusefs.File(strings.Repeat("pmem", 2048))},
+		&fusefs.Options{AllowOther: os.Geteuid() == 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	file := filepath.Join(mnt, "data")
+	var st unix.Stat_t
+	if err := unix.Stat(file, &st); err != nil {
+		t.Fatal(err)
+	}
+	s := pmem2.NewTree(t)
+	s.OnFsdax(fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	s.OpenToAll()
+	for _, tc := range []struct {
+		mode string
+		bb   pmem2.Code
+	}{{"r", pmem2.Code(-int(syscall.EOPNOTSUPP))}, {"path", pmem2.Code(-int(syscall.EBADF))}} {
+		want := pmem2.RegionResult{ID: pmem2.DIMM0ID, USC: 7, BBCode: tc.bb}.String()
+		t.Run("opened "+tc.mode, func(t *testing.T) {
+			fd := testutil.OpenFD(t, file, map[string]int{"r": unix.O_RDONLY, "path": unix.O_PATH}[tc.mode])
+			src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(s.Sys()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pmem2.RegionOf(t, src).String(); got != want {
+				t.Errorf("Go: %s\nwant %s", got, want)
+			}
+			if got := cRegion(t, probe, s, file, tc.mode, true, false).String(); got != want {
+				t.Errorf("C: %s\nwant %s", got, want)
+			}
+			t.Run("as uid 65534", func(t *testing.T) {
+				needRoot(t)
+				pmem2.AsNobody(t, func() {
+					if got := pmem2.RegionOf(t, src).String(); got != want {
+						t.Errorf("Go: %s\nwant %s", got, want)
+					}
+				})
+				if got := cRegion(t, probe, s, file, tc.mode, false, false).String(); got != want {
+					t.Errorf("C: %s\nwant %s", got, want)
+				}
+			})
+		})
+	}
+}
+
+// The four region functions on every tree of Size and Alignment: the port
+// and C agree, as root and as uid 65534 — found where C finds the device
+// (its region's values), the codes of C's branch for no region elsewhere,
+// never a crash. Trees where C blocks on a FIFO are left out.
+func TestRegionFunctionsOnTheSizeTreesAreTheCLibrarys(t *testing.T) {
+	probe := cref.Build(t)
+	for _, c := range pmem2.NDCases {
+		if c.Want(true, true).Hang {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			s := pmem2.NewTree(t)
+			c.Build(s)
+			s.OpenToAll()
+			fd := testutil.OpenFD(t, c.OpenPath(), unix.O_PATH)
+			src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(s.Sys()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := cRegion(t, probe, s, c.OpenPath(), "path", true, false), pmem2.RegionOf(t, src); got.String() != want.String() {
+				t.Errorf("as root: C %s\n          Go %s", got, want)
+			}
+			t.Run("as uid 65534", func(t *testing.T) {
+				needRoot(t)
+				var goSide pmem2.RegionResult
+				pmem2.AsNobody(t, func() { goSide = pmem2.RegionOf(t, src) })
+				if got := cRegion(t, probe, s, c.OpenPath(), "path", false, false); got.String() != goSide.String() {
+					t.Errorf("C %s\nGo %s", got, goSide)
+				}
+			})
+		})
+	}
 }

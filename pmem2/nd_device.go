@@ -25,6 +25,10 @@ type ndDevice struct {
 	// ns is the namespace's entry name in the region directory.
 	ns  [nameMax]byte
 	nsN int
+	// ctl is the bus's control device, <sysfs>/class/nd/ndctlK, which
+	// libndctl reads the bus's attributes through; "" until a
+	// lookupExact lookup found it.
+	ctl string
 }
 
 // nameMax is NAME_MAX: the longest name of a directory entry.

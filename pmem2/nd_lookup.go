@@ -87,6 +87,7 @@ func (s *Source) directDevDAX(d *ndDevice, mode lookupMode) string {
 		case !ndDaxAttrsOK(d.ndDax()):
 			return "libndctl leaves out the nd_dax: an attribute it needs cannot be read"
 		}
+		d.ctl = string(ctl)
 	}
 	return ""
 }

@@ -31,16 +31,18 @@ func (s *Source) walkDevDAX(d *ndDevice, mode lookupMode) bool {
 		}
 		ndDax := r.path + "/" + daxs[j].name
 		dev, ok := w.matchingDevice(ndDax, w.daxRegionID(ndDax, r.id))
-		return ok && d.set(r.bus, r.path, ns.name, ndDax, dev, r.id)
+		return ok && d.set(r, ns.name, ndDax, dev)
 	})
 }
 
 // walkRegion is a region libndctl lists, with what it lists lazily.
 type walkRegion struct {
-	bus, path string
-	id        int32
-	daxs      []named // nil until ndDaxes
-	daxsInit  bool
+	bus  ndBus
+	path string
+	id   int32
+	// The region's nd_dax, pfn and btt lists, read when first needed.
+	daxs, pfns, btts             []named
+	daxsInit, pfnsInit, bttsInit bool
 }
 
 // eachNamespace is FOREACH_BUS_REGION_NAMESPACE: it calls visit for every
@@ -50,9 +52,9 @@ type walkRegion struct {
 // visit returns true, and reports whether one did.
 func (w *ndWalk) eachNamespace(visit func(r *walkRegion, ns named) bool) bool {
 	for _, bus := range w.buses() {
-		regions := w.list(bus, func(name []byte) (int32, bool) { return scanName(name, []byte("region")) })
+		regions := w.list(bus.path, func(name []byte) (int32, bool) { return scanName(name, []byte("region")) })
 		for i := len(regions) - 1; i >= 0; i-- {
-			r := &walkRegion{bus: bus, path: bus + "/" + regions[i].name, id: regions[i].id}
+			r := &walkRegion{bus: bus, path: bus.path + "/" + regions[i].name, id: regions[i].id}
 			if w.mode == lookupExact && !regionAttrsOK([]byte(r.path)) {
 				continue
 			}
@@ -73,14 +75,32 @@ func (w *ndWalk) eachNamespace(visit func(r *walkRegion, ns named) bool) bool {
 // ndDaxes is the region's nd_dax list (daxs_init), in list order: the
 // entries "dax<R>.%d" libndctl adds, last listed first.
 func (w *ndWalk) ndDaxes(r *walkRegion) []named {
-	if !r.daxsInit {
+	return w.claims(r, "dax", &r.daxs, &r.daxsInit, ndDaxAttrsOK)
+}
+
+// pfns is the region's pfn list (pfns_init): entries "pfn<R>.%d", which
+// __add_pfn reads as it reads an nd_dax.
+func (w *ndWalk) pfns(r *walkRegion) []named {
+	return w.claims(r, "pfn", &r.pfns, &r.pfnsInit, ndDaxAttrsOK)
+}
+
+// btts is the region's btt list (btts_init): entries "btt<R>.%d".
+func (w *ndWalk) btts(r *walkRegion) []named {
+	return w.claims(r, "btt", &r.btts, &r.bttsInit, bttAttrsOK)
+}
+
+// claims lists once, in list order (last listed first), the devices of
+// kind ("dax", "pfn", "btt") libndctl adds to region r: the devices that
+// can claim a namespace, which names one of them as its holder.
+func (w *ndWalk) claims(r *walkRegion, kind string, list *[]named, done *bool, attrsOK func([]byte) bool) []named {
+	if !*done {
 		var pre [32]byte
-		prefix := devPrefix(pre[:0], "dax", r.id)
-		all := w.dedup(r.path, w.list(r.path, func(n []byte) (int32, bool) { return scanName(n, prefix) }), ndDaxAttrsOK)
+		prefix := devPrefix(pre[:0], kind, r.id)
+		all := w.dedup(r.path, w.list(r.path, func(n []byte) (int32, bool) { return scanName(n, prefix) }), attrsOK)
 		slices.Reverse(all)
-		r.daxs, r.daxsInit = all, true
+		*list, *done = all, true
 	}
-	return r.daxs
+	return *list
 }
 
 // ndWalk is the state of one walk: what libndctl's context would hold.
@@ -114,14 +134,21 @@ func (w *ndWalk) list(dir string, match func([]byte) (int32, bool)) []named {
 	return out
 }
 
+// ndBus is a bus libndctl lists: the regions' directory and the control
+// device (<sysfs>/class/nd/ndctlK) it was added from.
+type ndBus struct{ path, ctl string }
+
 // buses is libndctl's bus list (busses_init, add_bus): for each ndctlK of
 // <sysfs>/class/nd, its dev attribute read as "%d:%d" and the regions'
 // directory found as realpath(<sysfs>/dev/char/major:minor/device); a bus
 // whose provider and directory name equal those of a bus already listed is
 // that bus. Returned in the list's order (last added first).
-func (w *ndWalk) buses() []string {
+func (w *ndWalk) buses() []ndBus {
 	s := w.s
-	type bus struct{ path, provider string }
+	type bus struct {
+		ndBus
+		provider string
+	}
 	var list []bus
 	for _, c := range w.list(s.sysfsRoot+"/class/nd", func(n []byte) (int32, bool) { return scanName(n, []byte("ndctl")) }) {
 		ctl := s.sysfsRoot + "/class/nd/" + c.name
@@ -140,16 +167,16 @@ func (w *ndWalk) buses() []string {
 			continue
 		}
 		provider, _ := readAttrIn(ctl, "device/provider", &buf)
-		b := bus{path: path, provider: string(provider)}
+		b := bus{ndBus{path: path, ctl: ctl}, string(provider)}
 		if !slices.ContainsFunc(list, func(o bus) bool {
 			return o.provider == b.provider && string(base([]byte(o.path))) == string(base([]byte(b.path)))
 		}) {
 			list = append(list, b)
 		}
 	}
-	out := make([]string, 0, len(list))
+	out := make([]ndBus, 0, len(list))
 	for i := len(list) - 1; i >= 0; i-- {
-		out = append(out, list[i].path)
+		out = append(out, list[i].ndBus)
 	}
 	return out
 }
@@ -246,15 +273,16 @@ func (w *ndWalk) daxRegionID(ndDax string, rid int32) int32 {
 	return rid
 }
 
-// set fills d with a device the walk found; false when the path would not
-// fit.
-func (d *ndDevice) set(bus, region, ns, ndDax, dev string, rid int32) bool {
+// set fills d with a device the walk found in region r; false when the
+// path would not fit.
+func (d *ndDevice) set(r *walkRegion, ns, ndDax, dev string) bool {
 	if len(dev) > pathMax || len(ns) > nameMax {
 		return false
 	}
 	d.n = copy(d.path[:], dev)
-	d.busEnd, d.regionEnd, d.ndDaxEnd = len(bus), len(region), len(ndDax)
-	d.regionID = rid
+	d.busEnd, d.regionEnd, d.ndDaxEnd = len(r.bus.path), len(r.path), len(ndDax)
+	d.regionID = r.id
+	d.ctl = r.bus.ctl
 	d.setNamespace([]byte(ns))
 	return true
 }

@@ -86,3 +86,54 @@ func devPrefix(dst []byte, kind string, id int32) []byte {
 	dst = strconv.AppendInt(dst, int64(id), 10)
 	return append(dst, '.')
 }
+
+// scanUnsigned is glibc's sscanf conversion %llu (or %u, whose caller keeps
+// the low 32 bits) at the start of s: leading white space skipped, an
+// optional sign, at least one decimal digit, converted as strtoull does
+// ("-1" is 2^64-1, an overflow saturates at 2^64-1). It returns the value,
+// the bytes consumed and whether a number was read.
+func scanUnsigned(s []byte) (uint64, int, bool) {
+	i := 0
+	for i < len(s) && isspace(s[i]) {
+		i++
+	}
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == start {
+		return 0, 0, false
+	}
+	// The digits, with their sign, are what glibc hands to strtoull; no
+	// base prefix can be among them.
+	first := start
+	if first > 0 && (s[first-1] == '-' || s[first-1] == '+') {
+		first--
+	}
+	v, _, _ := strtoull(s[first:i], 10)
+	return v, i, true
+}
+
+// scanMapping is libndctl's sscanf(buf, "nmem%u,%llu,%llu,%d", &dimm,
+// &offset, &length, &position) >= 3 for a region's mappingN attribute: the
+// DIMM's number (the low 32 bits, as %u stores it) and whether the first
+// three conversions succeeded, which is all mappings_init requires.
+func scanMapping(s []byte) (dimm uint32, ok bool) {
+	if !bytes.HasPrefix(s, []byte("nmem")) {
+		return 0, false
+	}
+	s = s[len("nmem"):]
+	id, n, ok := scanUnsigned(s)
+	for field := 0; ok && field < 2; field++ {
+		s = s[n:]
+		if len(s) == 0 || s[0] != ',' {
+			return 0, false
+		}
+		s = s[1:]
+		_, n, ok = scanUnsigned(s)
+	}
+	return uint32(id), ok
+}

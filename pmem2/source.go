@@ -31,8 +31,8 @@ func (t FileType) String() string {
 
 // Source is a data source: struct pmem2_source. It holds the descriptor
 // number (never a duplicate: like C, it sees whatever file that number
-// refers to when a method runs), the device number seen by
-// SourceFromFD and the sysfs root. Nothing read from sysfs is cached: Size
+// refers to when a method runs), the device numbers seen by
+// SourceFromFD (st_rdev, st_dev) and the sysfs root. Nothing read from sysfs is cached: Size
 // and Alignment read it on every call, as C does.
 //
 // A Source is safe for concurrent use; Delete waits for methods in flight.
@@ -41,6 +41,7 @@ type Source struct {
 	typ       FileType // FileTypeUnknown once deleted
 	fd        int
 	rdev      uint64 // st_rdev at SourceFromFD time
+	dev       uint64 // st_dev at SourceFromFD time
 	anonSize  uint64
 	sysfsRoot string
 	procFD    string

@@ -17,6 +17,37 @@ import (
 // 'x'; with no digits at all end is 0, the start of s (not after the
 // spaces); on overflow the digits are still consumed.
 func strtoull(s []byte, base int) (v uint64, end int, erange bool) {
+	mag, neg, end, overflow := strtonum(s, base)
+	switch {
+	case overflow:
+		return math.MaxUint64, end, true
+	case neg:
+		return -mag, end, false
+	}
+	return mag, end, false
+}
+
+// strtoll is glibc's strtoll(s, NULL, base), and strtol's on a 64-bit
+// Linux: strtoull's parsing, with the value clamped to [LLONG_MIN,
+// LLONG_MAX] ("junk" is 0, "-1" is -1, "9223372036854775808" is
+// LLONG_MAX).
+func strtoll(s []byte, base int) int64 {
+	mag, neg, _, overflow := strtonum(s, base)
+	switch {
+	case !neg && (overflow || mag > math.MaxInt64):
+		return math.MaxInt64
+	case neg && (overflow || mag > 1<<63):
+		return math.MinInt64
+	case neg:
+		return int64(-mag)
+	}
+	return int64(mag)
+}
+
+// strtonum is the parsing glibc's strto(u)ll functions share: the
+// magnitude of the number, whether a '-' preceded it, where it ends (0
+// when no digit was read) and whether the magnitude overflowed 2^64-1.
+func strtonum(s []byte, base int) (mag uint64, neg bool, end int, overflow bool) {
 	if i := bytes.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
 	}
@@ -30,7 +61,6 @@ func strtoull(s []byte, base int) (v uint64, end int, erange bool) {
 	for isspace(at(i)) {
 		i++
 	}
-	neg := false
 	switch at(i) {
 	case '-':
 		neg = true
@@ -51,33 +81,26 @@ func strtoull(s []byte, base int) (v uint64, end int, erange bool) {
 	save := i
 	b := uint64(base)
 	cutoff, cutlim := math.MaxUint64/b, math.MaxUint64%b
-	overflow := false
 	for ; i < len(s); i++ {
 		d, ok := digit(s[i])
 		if !ok || d >= b {
 			break
 		}
-		if v > cutoff || (v == cutoff && d > cutlim) {
+		if mag > cutoff || (mag == cutoff && d > cutlim) {
 			overflow = true
 		} else {
-			v = v*b + d
+			mag = mag*b + d
 		}
 	}
 	if i == save {
 		// No digits. glibc: "0x" followed by no hex digit is 0 ending at
 		// the 'x'; anything else did not convert at all.
 		if save >= 2 && upper(s[save-1]) == 'X' && s[save-2] == '0' {
-			return 0, save - 1, false
+			return 0, false, save - 1, false
 		}
-		return 0, 0, false
+		return 0, false, 0, false
 	}
-	if overflow {
-		return math.MaxUint64, i, true
-	}
-	if neg {
-		v = -v
-	}
-	return v, i, false
+	return mag, neg, i, overflow
 }
 
 func isspace(c byte) bool {

@@ -28,16 +28,38 @@ const sysfsOpenFlags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 // documentation). The content is what C's string functions see: up to the
 // first NUL byte, one trailing '\n' removed.
 func readAttr(cpath []byte, buf *attrBuf) ([]byte, bool) {
+	b, errno := readAttrErrno(cpath, buf)
+	return b, errno == 0
+}
+
+// errAttrFull stands for the errno of a read that filled libndctl's
+// buffer: C returns -errno with whatever errno earlier calls left, which
+// is no property of the file.
+const errAttrFull = syscall.EFBIG
+
+// staleErrno is the errno the port takes where C returns one that earlier
+// calls left: ENOENT, from the optional attributes libndctl fails to open
+// on its way (measured on every such tree: a region's resource or
+// numa_node of 1 KiB, a region resource of ULLONG_MAX).
+const staleErrno = syscall.ENOENT
+
+// readAttrErrno is readAttr telling why it failed: the errno of open or
+// read, or errAttrFull.
+func readAttrErrno(cpath []byte, buf *attrBuf) ([]byte, syscall.Errno) {
 	fd, errno := openat(cpath, sysfsOpenFlags)
 	if errno != 0 {
-		return nil, false
+		return nil, errno
 	}
 	n, errno := read(fd, buf[:])
 	closeFD(fd)
 	if errno != 0 {
-		return nil, false
+		return nil, errno
 	}
-	return attrContent(buf[:n])
+	b, ok := attrContent(buf[:n])
+	if !ok {
+		return nil, errAttrFull
+	}
+	return b, 0
 }
 
 // attrContent is what __sysfs_read_attr leaves of the bytes one read
@@ -86,12 +108,16 @@ func readDir(cpath []byte, fn func(e dirent) bool) bool {
 	}
 	defer closeFD(fd)
 	var buf [8192]byte
+	var nameBuf [nameMax]byte
 	for {
-		n, err := unix.Getdents(fd, buf[:])
-		if err == syscall.EINTR {
+		// The raw call keeps buf on the stack (unix.Getdents's slice
+		// would move it to the heap: 8 KiB per listing).
+		r, _, e := unix.Syscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		if e == syscall.EINTR {
 			continue
 		}
-		if err != nil || n <= 0 {
+		n := int(r)
+		if e != 0 || n <= 0 {
 			return true // readdir ends the listing on an error too
 		}
 		for off := 0; off+19 <= n; {
@@ -104,7 +130,9 @@ func readDir(cpath []byte, fn func(e dirent) bool) bool {
 			if i := bytes.IndexByte(name, 0); i >= 0 {
 				name = name[:i]
 			}
-			if !fn(dirent{name: name, ino: ino}) {
+			// fn sees a copy: what it is handed escapes, and a name is
+			// smaller than the buffer.
+			if !fn(dirent{name: nameBuf[:copy(nameBuf[:], name)], ino: ino}) {
 				return true
 			}
 			off += reclen

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/emulate/emutest"
@@ -54,6 +55,27 @@ func TestRunOnTheHost(t *testing.T) {
 		if r.OpenErrno != syscall.ENOENT || r.FromFD.Ran || r.String() != "open ENOENT" {
 			t.Errorf("%+v", r)
 		}
+	})
+	t.Run("the region steps give the port's answers on the host's sysfs", func(t *testing.T) {
+		r := cref.MustRun(t, nil, probe, file, emulate.ModeR, cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks)
+		fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		require.NoError(t, err)
+		defer unix.Close(fd)
+		src, err := pmem2.SourceFromFD(fd)
+		require.NoError(t, err)
+		node, errNuma := src.NumaNode()
+		id, errID := src.DeviceID()
+		usc, errUSC := src.DeviceUSC()
+		bbs, errBB := src.BadBlocks()
+		want := []cref.Call{{Ran: true, RC: pmem2.Code(pmem2.CodeOf(errNuma))}, {Ran: true, RC: pmem2.Code(pmem2.CodeOf(errID))},
+			{Ran: true, RC: pmem2.Code(pmem2.CodeOf(errUSC))}, {Ran: true, RC: pmem2.Code(pmem2.CodeOf(errBB))}}
+		if errNuma == nil {
+			want[0].Value = uint64(node)
+		}
+		want[1].Text, want[2].Value = id, usc
+		got := []cref.Call{r.NumaNode, r.DeviceID, r.USC, r.BadBlocks}
+		require.Equal(t, want, got)
+		require.Equal(t, len(bbs), len(r.BadBlockList))
 	})
 	t.Run("steps run in the order asked and only those", func(t *testing.T) {
 		r := cref.MustRun(t, nil, probe, file, "r", cref.StepAlignment)
@@ -163,6 +185,18 @@ func TestParse(t *testing.T) {
 		{name: "an open failure parses", out: "open_errno 13\ndone\n", want: "open EACCES"},
 		{name: "partial output of a killed probe parses", out: "from_fd 0\n", steps: both, want: "from_fd 0, size -, alignment -"},
 		{name: "no output at all shows that from_fd did not run", out: "", steps: both, want: "from_fd -"},
+		{name: "the region steps parse", out: "from_fd 0\nnuma_node 0 -1\ndevice_id 0 61622063\nusc 0 7\nbadblocks 0 4096,4096 524288,512\ndone\n",
+			steps: []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks},
+			want:  `from_fd 0, numa_node -1, device_id "ab c", usc 7, badblocks [4096+4096 524288+512]`},
+		{name: "failing region steps keep their codes", out: "from_fd 0\nnuma_node -100026 0\ndevice_id -100001 -\nusc -100001 0\nbadblocks -100028\ndone\n",
+			steps: []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks},
+			want: "from_fd 0, numa_node_rc PMEM2_E_DAX_REGION_NOT_FOUND, device_id_rc PMEM2_E_NOSUPP, usc_rc PMEM2_E_NOSUPP, " +
+				"badblocks_rc PMEM2_E_CANNOT_READ_BOUNDS"},
+		{name: "an empty id and no bad blocks parse", out: "from_fd 0\ndevice_id 0 -\nbadblocks 0\ndone\n",
+			steps: []cref.Step{cref.StepDeviceID, cref.StepBadBlocks}, want: `from_fd 0, device_id "", badblocks []`},
+		{name: "a bad block that is not OFF,LEN is an error", out: "from_fd 0\nbadblocks 0 4096\n",
+			steps: []cref.Step{cref.StepBadBlocks}, bad: true},
+		{name: "an id that is not hex is an error", out: "from_fd 0\ndevice_id 0 xyz\n", steps: []cref.Step{cref.StepDeviceID}, bad: true},
 		{name: "an unknown line is an error", out: "from_fd 0\nhello\n", bad: true},
 		{name: "a line twice is an error", out: "from_fd 0\nfrom_fd 0\n", bad: true},
 		{name: "a step not asked for is an error", out: "from_fd 0\nsize 0 1\n", steps: []cref.Step{cref.StepAlignment}, bad: true},

@@ -12,6 +12,10 @@
 //	r, err := cref.Run(f, probe, f.Path("dev/dax0.0"), "path", cref.StepSize)
 //	// r.FromFD.RC, r.Size.RC, r.Size.Value, r.Signal …
 //
+// Steps lists what can be asked for after pmem2_source_from_fd: size,
+// alignment, numa_node, device_id, usc and badblocks (the list is
+// Result.BadBlockList).
+//
 // A second program, csrc/mapdax.c (BuildMapDAX), does what a C program does
 // with a Device DAX it may open: pmem2_map_new at a chosen granularity,
 // a store through the mapping, pwrite_mcsafe and pread_mcsafe. The

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,7 +27,17 @@ const (
 	StepFromFD    Step = "from_fd"   // pmem2_source_from_fd
 	StepSize      Step = "size"      // pmem2_source_size
 	StepAlignment Step = "alignment" // pmem2_source_alignment
+	StepNumaNode  Step = "numa_node" // pmem2_source_numa_node
+	StepDeviceID  Step = "device_id" // pmem2_source_device_id (length, then id)
+	StepUSC       Step = "usc"       // pmem2_source_device_usc
+	// StepBadBlocks is pmem2_badblock_context_new, then pmem2_badblock_next
+	// until it returns PMEM2_E_NO_BAD_BLOCK_FOUND (RC 0 then).
+	StepBadBlocks Step = "badblocks"
 )
+
+// Steps are the steps that can be asked for, in the order the probe
+// documents them.
+var Steps = []Step{StepSize, StepAlignment, StepNumaNode, StepDeviceID, StepUSC, StepBadBlocks}
 
 // Call is what one library call returned.
 type Call struct {
@@ -34,10 +45,17 @@ type Call struct {
 	Ran bool
 	// RC is the return code: 0, a PMEM2_E_* value or -errno.
 	RC pmem2.Code
-	// Value is the size or alignment written by the call; it means
-	// something only when RC is 0 (and for from_fd, nothing).
+	// Value is the size, alignment or unsafe shutdown count written by
+	// the call, or the NUMA node (read it with Int); it means something
+	// only when RC is 0 (and for from_fd, device_id and badblocks,
+	// nothing).
 	Value uint64
+	// Text is the id device_id wrote, when RC is 0.
+	Text string
 }
+
+// Int is Value as the signed number numa_node writes.
+func (c Call) Int() int { return int(int64(c.Value)) }
 
 // Result is what the probe reported for one path and mode.
 type Result struct {
@@ -50,6 +68,12 @@ type Result struct {
 	FromFD    Call
 	Size      Call
 	Alignment Call
+	NumaNode  Call
+	DeviceID  Call
+	USC       Call
+	BadBlocks Call
+	// BadBlockList is what pmem2_badblock_next returned, in order.
+	BadBlockList []pmem2.BadBlock
 	// Done is set when the probe reached its end.
 	Done bool
 	// Signal is the signal that killed the probe, 0 if none.
@@ -71,8 +95,35 @@ func (r *Result) Call(s Step) Call {
 		return r.Size
 	case StepAlignment:
 		return r.Alignment
+	case StepNumaNode:
+		return r.NumaNode
+	case StepDeviceID:
+		return r.DeviceID
+	case StepUSC:
+		return r.USC
+	case StepBadBlocks:
+		return r.BadBlocks
 	}
 	return Call{}
+}
+
+// call is the field of step s, for Parse to fill.
+func (r *Result) call(s Step) *Call {
+	switch s {
+	case StepSize:
+		return &r.Size
+	case StepAlignment:
+		return &r.Alignment
+	case StepNumaNode:
+		return &r.NumaNode
+	case StepDeviceID:
+		return &r.DeviceID
+	case StepUSC:
+		return &r.USC
+	case StepBadBlocks:
+		return &r.BadBlocks
+	}
+	return nil
 }
 
 // String renders the result as an emulate.Line, in the words of the check
@@ -105,10 +156,26 @@ func (r *Result) field(s Step) emulate.Field {
 		f.Value = c.RC
 	case c.RC != 0:
 		f.RC = &c.RC
+	case s == StepNumaNode:
+		f.Value = c.Int()
+	case s == StepDeviceID:
+		f.Value = strconv.Quote(c.Text)
+	case s == StepBadBlocks:
+		f.Value = BadBlocksText(r.BadBlockList)
 	default:
 		f.Value = c.Value
 	}
 	return f
+}
+
+// BadBlocksText writes bad blocks as the results show them:
+// "[4096+4096 524288+512]", offset+length in bytes; "[]" for none.
+func BadBlocksText(bbs []pmem2.BadBlock) string {
+	parts := make([]string, len(bbs))
+	for i, b := range bbs {
+		parts[i] = b.String()
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 // Parse reads what the probe printed when asked for steps. It accepts the
@@ -142,16 +209,8 @@ func Parse(out []byte, steps []Step) (Result, error) {
 		case f[0] == "from_fd" && len(f) == 2 && len(seen) == 1:
 			r.FromFD.Ran = true
 			r.FromFD.RC, err = parseCode(f[1])
-		case (f[0] == "size" || f[0] == "alignment") && len(f) == 3 && r.FromFD.Ran && r.FromFD.RC == 0 && r.asked(Step(f[0])):
-			c := Call{Ran: true}
-			if c.RC, err = parseCode(f[1]); err == nil {
-				c.Value, err = strconv.ParseUint(f[2], 10, 64)
-			}
-			if f[0] == "size" {
-				r.Size = c
-			} else {
-				r.Alignment = c
-			}
+		case r.call(Step(f[0])) != nil && len(f) >= 2 && r.FromFD.Ran && r.FromFD.RC == 0 && r.asked(Step(f[0])):
+			err = r.parseStep(Step(f[0]), f[1:])
 		default:
 			return r, fmt.Errorf("cref: probe printed %q, which it never prints", line)
 		}
@@ -160,6 +219,63 @@ func Parse(out []byte, steps []Step) (Result, error) {
 		}
 	}
 	return r, sc.Err()
+}
+
+// parseStep reads the words after a step's name: "RC VALUE" for size,
+// alignment, usc and numa_node (signed), "RC HEX" for device_id (the id's
+// bytes, "-" for none), "RC [OFF,LEN]..." for badblocks.
+func (r *Result) parseStep(s Step, f []string) error {
+	c := Call{Ran: true}
+	var err error
+	if c.RC, err = parseCode(f[0]); err != nil {
+		return err
+	}
+	switch s {
+	case StepBadBlocks:
+		for _, w := range f[1:] {
+			off, length, ok := strings.Cut(w, ",")
+			var bb pmem2.BadBlock
+			if !ok {
+				return fmt.Errorf("bad block %q is not OFF,LEN", w)
+			}
+			if bb.Offset, err = strconv.ParseUint(off, 10, 64); err != nil {
+				return err
+			}
+			if bb.Length, err = strconv.ParseUint(length, 10, 64); err != nil {
+				return err
+			}
+			r.BadBlockList = append(r.BadBlockList, bb)
+		}
+	case StepDeviceID:
+		if len(f) != 2 {
+			return fmt.Errorf("want RC and the id in hex")
+		}
+		if f[1] != "-" {
+			b, err := hex.DecodeString(f[1])
+			if err != nil {
+				return err
+			}
+			c.Text = string(b)
+		}
+	case StepNumaNode:
+		if len(f) != 2 {
+			return fmt.Errorf("want RC and VALUE")
+		}
+		v, err := strconv.ParseInt(f[1], 10, 32)
+		if err != nil {
+			return err
+		}
+		c.Value = uint64(v)
+	default:
+		if len(f) != 2 {
+			return fmt.Errorf("want RC and VALUE")
+		}
+		if c.Value, err = strconv.ParseUint(f[1], 10, 64); err != nil {
+			return err
+		}
+	}
+	*r.call(s) = c
+	return nil
 }
 
 func (r *Result) asked(s Step) bool {

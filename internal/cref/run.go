@@ -43,8 +43,8 @@ func Run(r Runner, probe, path string, mode emulate.OpenMode, steps ...Step) (Re
 	}
 	args := []string{path, string(mode)}
 	for i, s := range steps {
-		if s != StepSize && s != StepAlignment {
-			return Result{}, fmt.Errorf("cref: step %q cannot be asked for (size or alignment)", s)
+		if !slices.Contains(Steps, s) {
+			return Result{}, fmt.Errorf("cref: step %q cannot be asked for (one of %v)", s, Steps)
 		}
 		if slices.Contains(steps[:i], s) {
 			return Result{}, fmt.Errorf("cref: step %q asked for twice", s)

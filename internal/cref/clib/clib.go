@@ -17,6 +17,7 @@ package clib
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <libpmem2.h>
@@ -118,6 +119,61 @@ alignment_of(int fd, size_t *align)
 	pmem2_source_delete(&src);
 	return rc;
 }
+// region_call makes one call of what, on src: 0 numa_node, 1 device_id
+// (length, then the id), 2 device_usc, 3 the bad-block list (context_new,
+// next until PMEM2_E_NO_BAD_BLOCK_FOUND, context_delete). It returns the
+// call's code (0 for a list read to its end).
+static int
+region_call(struct pmem2_source *src, int what)
+{
+	switch (what) {
+	case 0: {
+		int node;
+		return pmem2_source_numa_node(src, &node);
+	}
+	case 1: {
+		char id[1024];
+		size_t len = 0;
+		int rc = pmem2_source_device_id(src, NULL, &len);
+		if (rc != 0)
+			return rc;
+		if (len > sizeof(id))
+			return PMEM2_E_BUFFER_TOO_SMALL;
+		id[0] = '\0';
+		return pmem2_source_device_id(src, id, &len);
+	}
+	case 2: {
+		uint64_t usc;
+		return pmem2_source_device_usc(src, &usc);
+	}
+	default: {
+		struct pmem2_badblock_context *ctx;
+		int rc = pmem2_badblock_context_new(&ctx, src);
+		if (rc != 0)
+			return rc;
+		struct pmem2_badblock bb;
+		while ((rc = pmem2_badblock_next(ctx, &bb)) == 0)
+			;
+		pmem2_badblock_context_delete(&ctx);
+		return rc == PMEM2_E_NO_BAD_BLOCK_FOUND ? 0 : rc;
+	}
+	}
+}
+
+// region_loop makes one source from fd and calls region_call(what) on it
+// n times: the code of the first call that fails, or 0.
+static int
+region_loop(int fd, int what, long n)
+{
+	struct pmem2_source *src;
+	int rc = pmem2_source_from_fd(&src, fd);
+	if (rc != 0)
+		return rc;
+	for (long i = 0; i < n && rc == 0; i++)
+		rc = region_call(src, what);
+	pmem2_source_delete(&src);
+	return rc;
+}
 */
 import "C"
 
@@ -187,4 +243,21 @@ func errnoOf(e C.int) error {
 		return syscall.Errno(e)
 	}
 	return nil
+}
+
+// RegionCall names a region function for RegionLoop.
+type RegionCall int
+
+// The region functions RegionLoop calls.
+const (
+	NumaNode  RegionCall = iota // pmem2_source_numa_node
+	DeviceID                    // pmem2_source_device_id, for the length then the id
+	DeviceUSC                   // pmem2_source_device_usc
+	BadBlocks                   // pmem2_badblock_context_new, _next to the end, _context_delete
+)
+
+// RegionLoop makes one source from fd and makes call on it n times inside
+// one cgo call: the code of the first call that fails, or 0.
+func RegionLoop(fd int, call RegionCall, n int) int {
+	return int(C.region_loop(C.int(fd), C.int(call), C.long(n)))
 }

@@ -44,6 +44,21 @@ func TestTheCLibraryInProcess(t *testing.T) {
 			t.Errorf("FstatLoop(-1) = %v, want EBADF", err)
 		}
 	})
+	t.Run("the region functions return Go's codes on the host's sysfs", func(t *testing.T) {
+		fd := testutil.OpenFD(t, file, unix.O_RDONLY)
+		src, err := pmem2.SourceFromFD(fd)
+		require.NoError(t, err)
+		_, errNuma := src.NumaNode()
+		_, errID := src.DeviceID()
+		_, errUSC := src.DeviceUSC()
+		_, errBB := src.BadBlocks()
+		for call, err := range map[clib.RegionCall]error{clib.NumaNode: errNuma, clib.DeviceID: errID,
+			clib.DeviceUSC: errUSC, clib.BadBlocks: errBB} {
+			if rc := clib.RegionLoop(fd, call, 3); rc != pmem2.CodeOf(err) {
+				t.Errorf("call %d: C %d, Go %v", call, rc, err)
+			}
+		}
+	})
 	t.Run("a write-only descriptor is an invalid handle, as in Go", func(t *testing.T) {
 		fd := testutil.OpenFD(t, file, unix.O_WRONLY)
 		_, err := pmem2.SourceFromFD(fd)

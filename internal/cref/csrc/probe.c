@@ -1,7 +1,9 @@
 /*
  * probe -- the reference side of every comparison with the C libpmem2.
  *
- * usage: probe PATH MODE [size|alignment]...
+ * usage: probe PATH MODE [STEP]...
+ *
+ * STEP is size, alignment, numa_node, device_id, usc or badblocks.
  *
  * Opens PATH in MODE -- r, w, rw (O_NONBLOCK|O_CLOEXEC, as the Go side
  * opens, so a FIFO never blocks) or path (O_PATH|O_CLOEXEC) -- and calls
@@ -15,7 +17,19 @@
  *	from_fd RC
  *	size RC VALUE                 for each "size" step
  *	alignment RC VALUE            for each "alignment" step
+ *	numa_node RC VALUE            pmem2_source_numa_node (VALUE signed)
+ *	device_id RC HEX              pmem2_source_device_id: the id's bytes
+ *	                              in hex, "-" when empty or RC is not 0
+ *	usc RC VALUE                  pmem2_source_device_usc
+ *	badblocks RC [OFF,LEN]...     pmem2_badblock_context_new's code, or
+ *	                              the first code of pmem2_badblock_next
+ *	                              other than PMEM2_E_NO_BAD_BLOCK_FOUND,
+ *	                              and the bad blocks next returned
  *	done
+ *
+ * device_id asks for the length first (id NULL), as the manual says, then
+ * for the id in a zeroed buffer of that length; RC is the first call's
+ * code when it is not 0, else the second's.
  *
  * With PMEM2_PROBE_UID=N in the environment, a probe started as root
  * first becomes user and group N with no supplementary groups (and so no
@@ -30,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +67,76 @@ mode_flags(const char *mode)
 	return -1;
 }
 
+static const char *const steps[] = {
+	"size", "alignment", "numa_node", "device_id", "usc", "badblocks", NULL,
+};
+
+static int
+known_step(const char *s)
+{
+	for (int i = 0; steps[i] != NULL; i++)
+		if (strcmp(s, steps[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+device_id(struct pmem2_source *src)
+{
+	size_t len = 0;
+	int rc = pmem2_source_device_id(src, NULL, &len);
+	if (rc != 0) {
+		printf("device_id %d -\n", rc);
+		return;
+	}
+	char *id = calloc(1, len + 1);
+	if (id == NULL) {
+		fprintf(stderr, "probe: calloc %zu: %s\n", len + 1, strerror(errno));
+		exit(2);
+	}
+	rc = pmem2_source_device_id(src, id, &len);
+	printf("device_id %d ", rc);
+	if (rc != 0 || id[0] == '\0')
+		printf("-");
+	for (size_t i = 0; rc == 0 && id[i] != '\0'; i++)
+		printf("%02x", (unsigned char)id[i]);
+	printf("\n");
+	free(id);
+}
+
+static void
+badblocks(struct pmem2_source *src)
+{
+	struct pmem2_badblock_context *ctx = NULL;
+	int rc = pmem2_badblock_context_new(&ctx, src);
+	if (rc != 0) {
+		printf("badblocks %d\n", rc);
+		return;
+	}
+	/* one line at the end: a list of any length, built in memory */
+	char *line = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&line, &size);
+	if (out == NULL) {
+		fprintf(stderr, "probe: open_memstream: %s\n", strerror(errno));
+		exit(2);
+	}
+	struct pmem2_badblock bb;
+	while ((rc = pmem2_badblock_next(ctx, &bb)) == 0)
+		fprintf(out, " %zu,%zu", bb.offset, bb.length);
+	fclose(out);
+	if (rc == PMEM2_E_NO_BAD_BLOCK_FOUND)
+		rc = 0;
+	printf("badblocks %d%s\n", rc, line);
+	free(line);
+	pmem2_badblock_context_delete(&ctx);
+}
+
 int
 main(int argc, char *argv[])
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s PATH MODE [size|alignment]...\n", argv[0]);
+		fprintf(stderr, "usage: %s PATH MODE [STEP]...\n", argv[0]);
 		return 2;
 	}
 	int flags = mode_flags(argv[2]);
@@ -65,8 +145,8 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "size") != 0 && strcmp(argv[i], "alignment") != 0) {
-			fprintf(stderr, "probe: unknown step %s (size or alignment)\n", argv[i]);
+		if (!known_step(argv[i])) {
+			fprintf(stderr, "probe: unknown step %s (size, alignment, numa_node, device_id, usc or badblocks)\n", argv[i]);
 			return 2;
 		}
 	}
@@ -98,9 +178,21 @@ main(int argc, char *argv[])
 			if (strcmp(argv[i], "size") == 0) {
 				rc = pmem2_source_size(src, &v);
 				printf("size %d %zu\n", rc, v);
-			} else {
+			} else if (strcmp(argv[i], "alignment") == 0) {
 				rc = pmem2_source_alignment(src, &v);
 				printf("alignment %d %zu\n", rc, v);
+			} else if (strcmp(argv[i], "numa_node") == 0) {
+				int node = 0;
+				rc = pmem2_source_numa_node(src, &node);
+				printf("numa_node %d %d\n", rc, node);
+			} else if (strcmp(argv[i], "device_id") == 0) {
+				device_id(src);
+			} else if (strcmp(argv[i], "usc") == 0) {
+				uint64_t usc = 0;
+				rc = pmem2_source_device_usc(src, &usc);
+				printf("usc %d %" PRIu64 "\n", rc, usc);
+			} else {
+				badblocks(src);
 			}
 		}
 		pmem2_source_delete(&src);

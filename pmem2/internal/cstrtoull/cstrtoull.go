@@ -1,6 +1,6 @@
-// Package cstrtoull calls the C library's strtoull, so the tests of package
-// pmem2 can compare its pure-Go port with the real thing. Only tests import
-// it: package pmem2 itself stays free of cgo.
+// Package cstrtoull calls the C library's strtoull and strtoll, so the
+// tests of package pmem2 can compare its pure-Go ports with the real
+// thing. Only tests import it: package pmem2 itself stays free of cgo.
 package cstrtoull
 
 /*
@@ -31,4 +31,11 @@ func Strtoull(s []byte, base int) (v uint64, end int, errno syscall.Errno) {
 	var cerr C.int
 	r := C.call_strtoull((*C.char)(cs), C.int(base), &cend, &cerr)
 	return uint64(r), int(cend), syscall.Errno(cerr)
+}
+
+// Strtoll is strtoll(s, NULL, base) on s followed by a NUL byte.
+func Strtoll(s []byte, base int) int64 {
+	cs := C.CBytes(append(append([]byte(nil), s...), 0))
+	defer C.free(cs)
+	return int64(C.strtoll((*C.char)(cs), nil, C.int(base)))
 }

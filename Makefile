@@ -16,7 +16,22 @@ $(error $(GO) not found on PATH: install Go 1.26 (https://go.dev/dl) and put its
 endif
 endif
 
-.PHONY: all build check test deps unit integration conformance reliability stress stress-short bench fuzz lint clean
+.PHONY: all build check test deps unit integration conformance reliability stress stress-short unprivileged bench fuzz lint clean
+
+# Who runs make decides what `make test` runs: root runs every suite; any other user runs every
+# suite that does not need root, and the tests inside them that do skip, each listed in
+# root-only.log (testutil.RootOnly), so that nothing is skipped silently.
+ROOT_ONLY_LOG := $(CURDIR)/root-only.log
+ifeq ($(shell id -u),0)
+TEST_SUITES := deps lint unit integration conformance reliability stress-short unprivileged
+else
+TEST_SUITES := deps lint unit integration conformance
+export PMEM2EMU_ROOT_ONLY_LOG := $(ROOT_ONLY_LOG)
+endif
+# The suites a user other than root does not run, and why; printed by `make test` as its last line.
+ROOT_ONLY_SUITES := reliability (crash/ and security/ run in mount namespaces of their own, mount tmpfs, \
+	mount without nodev and switch users), stress-short (its Device DAX is mounted without nodev, which only \
+	root may do), unprivileged (it plays a normal user from root, which you are)
 
 all: build
 
@@ -28,10 +43,15 @@ check: build
 	./$(BIN) check
 
 # Everything: dependencies, static checks, unit, end-to-end, conformance against the C libpmem2,
-# crash and security tests, short stress.
-test: deps lint unit integration conformance reliability stress-short
+# crash and security tests, short stress, and the runs as a normal user (as root; see TEST_SUITES).
+test: $(TEST_SUITES)
+ifneq ($(shell id -u),0)
+	@n=$$(cat $(ROOT_ONLY_LOG) 2>/dev/null | wc -l); \
+	echo "make test ran as uid $$(id -u), not root: root-only suites not run: $(strip $(ROOT_ONLY_SUITES)); $$n root-only tests skipped, listed in root-only.log"
+endif
 
 deps:
+	@rm -f $(ROOT_ONLY_LOG)
 	@./scripts/deps.sh $(APT_PKGS)
 
 unit:
@@ -58,6 +78,11 @@ stress:
 stress-short:
 	$(GO) test -race -count=1 -v -run 'TestStress|TestUnmountGivesBackEveryDescriptor' ./integration/stress/ -stress.duration=5s 2>&1 | grep -v '^=== RUN'
 
+# check, a Go fixture test and exec mapping a Device DAX as uid 65534, with /dev/fuse 0666 and 0600.
+# Root only: it switches users.
+unprivileged: build
+	$(GO) test -race -count=1 ./integration/unprivileged/
+
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./pmem2/ ./fusefs/ ./emulate/... ./integration/bench/ | tee bench.txt
 
@@ -71,4 +96,4 @@ lint:
 
 clean:
 	-@[ -x $(BIN) ] && ./$(BIN) umount --stale || true
-	rm -rf bin bench.txt conformance.log
+	rm -rf bin bench.txt conformance.log root-only.log

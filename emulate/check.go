@@ -52,24 +52,36 @@ type Check struct {
 	// Derived is set when the spec gave no expectation and Checks
 	// derived this one from the declaration.
 	Derived bool
+	// Caller is set when Expect holds only for that caller (it came from
+	// Expect.AsRoot or AsUser); "" when it holds for every caller.
+	Caller Caller
 }
 
-// Checks lists every expectation of the spec in a stable order: Device
-// DAX devices, pmem devices, then nodes, each in declaration order, each
-// in the modes r, w, rw, path (a mode without an outcome is skipped).
+// Checks lists every expectation of the spec that holds for this process
+// (ChecksFor(CurrentCaller())), as `pmem2emu check` runs them.
+func (s *Spec) Checks() []Check { return s.ChecksFor(CurrentCaller()) }
+
+// ChecksFor lists every expectation of the spec as caller c meets it (see
+// Expect.ForCaller) in a stable order: Device DAX devices, pmem devices,
+// then nodes, each in declaration order, each in the modes r, w, rw, path
+// (a mode without an outcome is skipped).
 //
 // A device without "expect" gets one derived check, in mode path (the only
 // mode whose result does not depend on nodev), by the rules the package
 // documentation states ("Device DAX size and alignment"); give a device
 // its own expect where those cannot say.
-func (s *Spec) Checks() []Check {
+func (s *Spec) ChecksFor(c Caller) []Check {
 	var p problems
 	b := s.build(&p)
 	var out []Check
 	add := func(src, path string, e *Expect) {
 		for _, m := range Modes() {
-			if o := e.For(m); o != nil {
-				out = append(out, Check{Source: src, Path: path, Mode: m, Expect: *o})
+			if o := e.ForCaller(c, m); o != nil {
+				ck := Check{Source: src, Path: path, Mode: m, Expect: *o}
+				if o == e.variant(c).For(m) {
+					ck.Caller = c
+				}
+				out = append(out, ck)
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
@@ -206,4 +208,41 @@ func TestLinesReadAsTheCheckTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An expectation that depends on who checks gives each caller its own
+// outcome, in every mode the variant lists, and the shared one elsewhere.
+func TestChecksPickTheOutcomeOfTheCaller(t *testing.T) {
+	s, err := emulate.Parse([]byte(`{"nodes": [{"path": "data/secret", "type": "file", "mode": "0600", "uid": 0,
+		"expect": {"all": {"from_fd": 0}, "w": {"from_fd": "PMEM2_E_INVALID_FILE_HANDLE"},
+		           "as_user": {"r": {"open_errno": "EACCES"}, "w": {"open_errno": "EACCES"}, "rw": {"open_errno": "EACCES"}},
+		           "as_root": {"path": {"from_fd": 0, "size": 0}}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(c emulate.Caller) []string {
+		var out []string
+		for _, ck := range s.ChecksFor(c) {
+			out = append(out, fmt.Sprintf("%s %s [%s]", ck.Mode, ck.Expect.String(), ck.Caller))
+		}
+		return out
+	}
+	assert.Equal(t, []string{
+		"r from_fd 0 []",
+		"w from_fd PMEM2_E_INVALID_FILE_HANDLE []",
+		"rw from_fd 0 []",
+		"path from_fd 0, size 0 [root]",
+	}, render(emulate.CallerRoot), "as root")
+	assert.Equal(t, []string{
+		"r open EACCES [user]",
+		"w open EACCES [user]",
+		"rw open EACCES [user]",
+		"path from_fd 0 []",
+	}, render(emulate.CallerUser), "as a user")
+	assert.Equal(t, s.ChecksFor(emulate.CurrentCaller()), s.Checks(), "Checks is for the calling process")
+	text, err := s.MarshalJSON()
+	require.NoError(t, err)
+	back, err := emulate.Parse(text)
+	require.NoError(t, err)
+	assert.Equal(t, s, back, "as_root and as_user survive JSON")
 }

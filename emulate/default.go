@@ -62,15 +62,18 @@ var pageSize = os.Getpagesize
 //	                  dax6.1/size: directory
 //	dev/dax7.0        Device DAX 252:17, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  dax7.0/size: file "4096\n",
-//	                  dax_region/size: file "4096\n",
-//	                  dax_region/align: file "4096\n"
+//	                  dax_region/size: file "4096\n", mode
+//	                  0444, dax_region/align: file "4096\n",
+//	                  mode 0400
 //	dev/dax8.0        Device DAX 252:18, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
-//	                  dax8.0/resource: file "junk\n",
-//	                  dax8.1/resource: file "junk\n",
-//	                  namespace8.0/resource: file "junk\n",
-//	                  dax_region/align: file "junk\n"
+//	                  dax8.0/resource: file "junk\n", mode
+//	                  0400, dax8.1/resource: file "junk\n",
+//	                  mode 0400, namespace8.0/resource: file
+//	                  "junk\n", mode 0400, dax_region/align:
+//	                  file "junk\n", mode 0400
 //	dev/dax9.0        Device DAX 252:19, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
-//	                  namespace9.0/holder: file "\n"
+//	                  namespace9.0/holder: file "\n", mode
+//	                  0444
 //	dev/dax20.0       Device DAX 252:20, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  NUMA node 1, DIMMs nmem20, bad blocks
 //	                  [4096+4096 524288+512]
@@ -84,16 +87,17 @@ var pageSize = os.Getpagesize
 //	                  DIMMs nmem23, nmem23 without id
 //	dev/dax23.0       Device DAX 252:24, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  DIMMs nmem24, nfit/dirty_shutdown: file
-//	                  "seven\n"
+//	                  "seven\n", mode 0444
 //	dev/dax24.0       Device DAX 252:25, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  NUMA node 1, DIMMs nmem25, nmem25
 //	                  without dirty_shutdown
 //	dev/dax25.0       Device DAX 252:26, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  DIMMs nmem26, region25/mappings: file
-//	                  "2\n"
+//	                  "2\n", mode 0444
 //	dev/dax26.0       Device DAX 252:27, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  region26/badblocks: file "8 8\n16 2
-//	                  trailing\n 1024 1\nbad line\n2048 1\n"
+//	                  trailing\n 1024 1\nbad line\n2048 1\n",
+//	                  mode 0444
 //	dev/dax27.0       Device DAX 252:28, 1 GiB, align 2 MiB,    EACCES             EACCES               EACCES             1 GiB, 2 MiB
 //	                  NUMA node 1, DIMMs nmem27, bad blocks
 //	                  [0+512], open of dax27.1/resource fails
@@ -107,19 +111,30 @@ var pageSize = os.Getpagesize
 //	data/fifo         FIFO                                      INVALID_FILE_TYPE  ENXIO                INVALID_FILE_TYPE  INVALID_FILE_TYPE
 //	data/socket       socket                                    ENXIO              ENXIO                ENXIO              INVALID_FILE_TYPE
 //	dev/sda           block device 8:0, unknown to sysfs        EACCES             EACCES               EACCES             INVALID_FILE_TYPE
-//	dev/mem5          char device 1:5, sysfs subsystem mem      EACCES             EACCES               EACCES             INVALID_FILE_TYPE
+//	dev/mem5          char device 1:5, sysfs subsystem mem,     EACCES             EACCES               EACCES             INVALID_FILE_TYPE
+//	                  mode 0666
 //	dev/experimental  char device 60:0, unknown to sysfs        EACCES             EACCES               EACCES             -ENOENT
 //	data/faulty       file "fstat fails\n", getattr fails EIO   -EIO               INVALID_FILE_HANDLE  -EIO               -EIO
+//	data/secret       file "root only\n", uid 0, mode 0600      10, page           INVALID_FILE_HANDLE  10, page           10, page
+//	                  as a user:                                EACCES             EACCES               EACCES
 //	data/ras          file "ras\n"                              4, page            INVALID_FILE_HANDLE  4, page            4, page
 //	node         modes      numa_node             device_id                                     usc     badblocks
 //	dev/dax20.0  path       1                     "8089-a2-1837-00000abc"                       7       [4096+4096 524288+512]
+//	as a user:   path       1                     "8089-a2-1837-00000abc"                       7       CANNOT_READ_BOUNDS
 //	dev/dax21.0  path       0                     "8089-a2-1840-000010028089-a2-1840-00001001"  3       [1073737728+4096]
+//	as a user:   path       0                     "8089-a2-1840-000010028089-a2-1840-00001001"  3       CANNOT_READ_BOUNDS
 //	dev/dax21.1  path       0                     "8089-a2-1840-000010028089-a2-1840-00001001"  3       [0+4096 1048576+262144 1310720+262144 1572864+262144 1835008+262144]
+//	as a user:   path       0                     "8089-a2-1840-000010028089-a2-1840-00001001"  3       CANNOT_READ_BOUNDS
 //	dev/dax22.0  path       0                     NOSUPP                                        4       []
+//	as a user:   path       0                     NOSUPP                                        4       CANNOT_READ_BOUNDS
 //	dev/dax23.0  path       0                     "8089-a2-1837-00002004"                       0       []
+//	as a user:   path       0                     "8089-a2-1837-00002004"                       0       CANNOT_READ_BOUNDS
 //	dev/dax24.0  path       1                     "802c-0f-1911-00002005"                       NOSUPP  []
+//	as a user:   path       1                     "802c-0f-1911-00002005"                       NOSUPP  CANNOT_READ_BOUNDS
 //	dev/dax25.0  path       0                     "802c-0f-1911-00002006"                       5       []
+//	as a user:   path       0                     "802c-0f-1911-00002006"                       5       CANNOT_READ_BOUNDS
 //	dev/dax26.0  path       0                     -                                             -       [4096+4096 8192+1024 524288+512]
+//	as a user:   path       0                     -                                             -       CANNOT_READ_BOUNDS
 //	dev/dax27.0  path       1                     "8089-a2-1837-00000ab7"                       3       CANNOT_READ_BOUNDS
 //	data/ras     r rw path  DAX_REGION_NOT_FOUND  NOSUPP                                        NOSUPP  []
 //
@@ -178,6 +193,13 @@ var pageSize = os.Getpagesize
 //     and a node with a rule is never served from the kernel's attribute
 //     cache, so the fstat of pmem2_source_from_fd reaches the server and
 //     gets EIO.
+//   - Ownership: sys/ and dev/ are root's, with the kernel's modes; the
+//     data nodes belong to whoever mounts the fixture, so a normal user
+//     opens them for writing as root does. data/secret is root's, mode
+//     0600: root opens it in every mode; any other user ("as a user" in
+//     the table, Expect.AsUser) gets EACCES, but for O_PATH, which needs
+//     no permission on the file. So `pmem2emu check` passes as root and
+//     as a normal user.
 //
 // The DIMM-backed devices (regions 20 and up, on the NFIT bus every region
 // of the fixture is on) follow libpmem2's numa_ndctl.c, usc_ndctl.c and
@@ -359,6 +381,13 @@ func Default() *Spec {
 				Path: fromFD(-2), All: eacces}},
 			{Path: "data/faulty", Type: fusefs.TypeFile, Mode: 0o644, Content: "fstat fails\n", Expect: &Expect{
 				W: fromFD(pmem2.ErrInvalidFileHandle), All: fromFD(-5)}},
+			// Root's own file among the user's: the row whose answer
+			// depends on who checks.
+			{Path: "data/secret", Type: fusefs.TypeFile, Mode: 0o600, UID: new(uint32(0)), GID: new(uint32(0)), Content: "root only\n", Expect: func() *Expect {
+				e := fileExpect(10)
+				e.AsUser = &Expect{R: eacces, W: eacces, RW: eacces}
+				return e
+			}()},
 			// dax6.0: the subsystem link says mem, so the device is no
 			// Device DAX although everything else is in place.
 			{Path: bus + "/region6/dax6.1/dax6.0/subsystem", Type: fusefs.TypeSymlink,

@@ -58,12 +58,24 @@ func defaultDocTable(s *Spec) string {
 	var p problems
 	b := s.build(&p)
 	rows := [][]string{{"node", "declared", "r", "w", "rw", "path"}}
+	// A row is what root meets; what a user meets differently follows
+	// on a row of its own.
 	add := func(path, what string, e *Expect) {
-		row := []string{path, what}
+		row, user := []string{path, what}, []string{"", "as a user:"}
+		differs := false
 		for _, m := range Modes() {
-			row = append(row, brief(e.For(m)))
+			r, u := brief(e.ForCaller(CallerRoot, m)), brief(e.ForCaller(CallerUser, m))
+			row = append(row, r)
+			if u == r {
+				u = ""
+			}
+			differs = differs || u != ""
+			user = append(user, u)
 		}
 		rows = append(rows, row)
+		if differs {
+			rows = append(rows, user)
+		}
 	}
 	for _, in := range s.daxInfos() {
 		add("dev/"+in.d.Name, describeDAX(s, b, &in), in.d.Expect)
@@ -189,6 +201,12 @@ func describeNode(s *Spec, n *Node) string {
 	default:
 		what = map[fusefs.NodeType]string{fusefs.TypeDir: "directory", fusefs.TypeFIFO: "FIFO", fusefs.TypeSocket: "socket"}[n.Type]
 	}
+	if n.UID != nil {
+		what += fmt.Sprintf(", uid %d", *n.UID)
+	}
+	if n.Mode != 0 && unixMode(n.Mode) != defaultPerm[n.Type] {
+		what += fmt.Sprintf(", mode %04o", unixMode(n.Mode))
+	}
 	for _, f := range s.Faults {
 		if fusefs.MatchPath(f.Path, n.Path) {
 			what += fmt.Sprintf(", %s fails %s", f.Op, fusefs.ErrnoName(f.Errno))
@@ -221,6 +239,10 @@ func columns(rows [][]string) string {
 func dimmLoc(s *Spec, name string) string {
 	return fmt.Sprintf("dimms[%d]", slices.IndexFunc(s.DIMMs, func(d DIMM) bool { return d.Name == name }))
 }
+
+// defaultPerm is each type's permission bits when Mode is zero.
+var defaultPerm = map[fusefs.NodeType]uint32{fusefs.TypeFile: 0o644, fusefs.TypeFIFO: 0o644, fusefs.TypeDir: 0o755,
+	fusefs.TypeSocket: 0o755, fusefs.TypeCharDev: 0o660, fusefs.TypeBlockDev: 0o660, fusefs.TypeSymlink: 0o777}
 
 // brief renders an outcome for the table: the open's errno, the failing
 // from_fd, or size and alignment (a value or a code); "ok" for a bare
@@ -264,12 +286,38 @@ func rasTable(s *Spec) [][]string {
 	for _, f := range rasFields {
 		rows[0] = append(rows[0], f.name)
 	}
+	// A row is what root meets; what a user meets differently follows on
+	// a row of its own.
 	add := func(path string, e *Expect) {
+		for _, c := range []Caller{CallerRoot, CallerUser} {
+			if c == CallerUser {
+				path = "as a user:"
+			}
+			addFor(&rows, path, e, c)
+		}
+	}
+	for _, in := range s.daxInfos() {
+		add("dev/"+in.d.Name, in.d.Expect)
+	}
+	for _, in := range s.pmemInfos() {
+		add("dev/"+in.d.Name, in.d.Expect)
+	}
+	for _, n := range s.Nodes {
+		add(n.Path, n.Expect)
+	}
+	return rows
+}
+
+// addFor adds to rows the calls on DIMMs and bad blocks e expects when c
+// checks: a row for the modes that expect the same; for a user, only
+// where that differs from what root meets.
+func addFor(rows *[][]string, path string, e *Expect, c Caller) {
+	{
 		var order []string
 		byLine := map[string][]string{}
 		for _, m := range Modes() {
-			o := e.For(m)
-			if o == nil {
+			o := e.ForCaller(c, m)
+			if o == nil || c == CallerUser && o == e.ForCaller(CallerRoot, m) {
 				continue
 			}
 			var cells []string
@@ -294,19 +342,9 @@ func rasTable(s *Spec) [][]string {
 			byLine[k] = append(byLine[k], string(m))
 		}
 		for _, k := range order {
-			rows = append(rows, append([]string{path, strings.Join(byLine[k], " ")}, strings.Split(k, "\x00")...))
+			*rows = append(*rows, append([]string{path, strings.Join(byLine[k], " ")}, strings.Split(k, "\x00")...))
 		}
 	}
-	for _, in := range s.daxInfos() {
-		add("dev/"+in.d.Name, in.d.Expect)
-	}
-	for _, in := range s.pmemInfos() {
-		add("dev/"+in.d.Name, in.d.Expect)
-	}
-	for _, n := range s.Nodes {
-		add(n.Path, n.Expect)
-	}
-	return rows
 }
 
 // humanBytes writes a size in the largest binary unit that divides it.

@@ -47,10 +47,18 @@ func rasDefault() ([]DIMM, []DAXDevice, []Node, []Fault) {
 		if uscRC != 0 {
 			o.USCRC = new(uscRC)
 		}
+		e := &Expect{Path: &o, All: eacces}
 		if badRC != 0 {
 			o.BadBlocksRC = new(badRC)
+			return e
 		}
-		return &Expect{Path: &o, All: eacces}
+		// Placing the device among the region's bad blocks needs the
+		// nd_dax's resource, mode 0400: a user gets
+		// PMEM2_E_CANNOT_READ_BOUNDS from pmem2_badblock_context_new.
+		u := o
+		u.BadBlocks, u.BadBlocksRC = nil, new(pmem2.ErrCannotReadBounds)
+		e.AsUser = &Expect{Path: &u}
+		return e
 	}
 	dev := func(name string, numa int, dimms []string, bad []BadBlock, e *Expect) DAXDevice {
 		return DAXDevice{Name: name, Major: DefaultDAXMajor, Size: gib, Align: 2 * mib, NUMANode: numa, DIMMs: dimms, BadBlocks: bad, Expect: e}

@@ -261,3 +261,18 @@ func (r *region) usc() (sum uint64, ok bool) {
 	}
 	return sum, true
 }
+
+// wholeDIMMs reports whether the declared DIMMs names are all whole: each
+// with an id and a dirty shutdown count, and no declared node or fault on
+// what it generates.
+func (s *Spec) wholeDIMMs(b *builder, names []string) bool {
+	for i, d := range s.DIMMs {
+		if !slices.Contains(names, d.Name) {
+			continue
+		}
+		if d.ID != nil && *d.ID == "" || d.DirtyShutdown < 0 || s.touchesAny(b.generatedBy(fmt.Sprintf("dimms[%d]", i))) {
+			return false
+		}
+	}
+	return true
+}

@@ -25,7 +25,25 @@
 // mounted for an invalid spec. Each node and device may carry an
 // expectation of what pmem2 returns for it in each open mode (Expect);
 // Spec.Checks lists them for `pmem2emu check`. Default is the built-in
-// fixture covering every documented error and behaviour.
+// fixture covering every documented error and behaviour; Healthy is
+// Default without its deliberately broken parts, for programs.
+//
+// # Ownership and who checks
+//
+// Ownership follows a real machine: what the kernel makes — everything
+// under sys/ and dev/, generated or declared — is root's, with the
+// kernel's modes (a Device DAX's resource and dax_region/align are 0400,
+// so a program that is not root meets the EACCES it would meet on real
+// hardware). Nodes a spec declares for its own data, anywhere else, belong
+// to the user who mounts the fixture, unless Node.UID and Node.GID say
+// otherwise (JSON "uid": 0 makes a file root's; leaving the key out is
+// not the same). So a normal user mounts, opens and writes the data files
+// as root does.
+//
+// Where the right answer still depends on who checks — root's 0600 file,
+// an attribute only root may read — Expect.AsRoot and Expect.AsUser hold
+// the outcomes for that caller ("as_root", "as_user" in JSON); Checks picks
+// those of the calling process (CurrentCaller), ChecksFor those of any.
 //
 // Nodes declared under sys/ and dev/ are applied after the generated tree:
 // they add files or replace generated ones (a non-directory replacing a
@@ -111,12 +129,42 @@
 // their true size (real sysfs says 4096), so tools reading them once get
 // exactly the bytes.
 //
+// # Running programs
+//
+// Fixture.Command (and CommandAt, for a fixture another process mounted)
+// runs a program in a private mount namespace where <root>/sys is /sys and
+// <root>/dev's entries are in a private /dev (package nsrun), as root or,
+// in a user namespace, as anyone. Device nodes there come from the nodev
+// mount and do not open, with one exception: a Device DAX numbered 1:5
+// (a character device 1:5 named daxR.N) is the host's /dev/zero. Any
+// caller can open it read-write and map it, and the C libpmem2 takes it for
+// the Device DAX its sysfs describes: pmem2_map_new succeeds at
+// PMEM2_GRANULARITY_PAGE. What the mapping is:
+//
+//   - zero-filled memory: each mapping is new, so nothing written persists
+//     from one mapping to the next (pmem2_source_pwrite_mcsafe succeeds,
+//     and a later pmem2_source_pread_mcsafe, which maps again, reads
+//     zeros), nor across processes;
+//   - without MAP_SYNC: /dev/zero refuses it, libpmem2 falls back to a plain
+//     shared mapping and so offers PAGE granularity only. CACHE_LINE or
+//     BYTE fail with PMEM2_E_GRANULARITY_NOT_SUPPORTED unless the
+//     environment says PMEM2_FORCE_GRANULARITY=CACHE_LINE (or CACHELINE)
+//     or BYTE (case does not matter; PMDK 1.12 reads it at each
+//     pmem2_map_new), which makes libpmem2 take that granularity as found;
+//   - a descriptor opened with O_PATH, which pmem2_source_from_fd accepts,
+//     cannot be mapped: pmem2_map_new returns -EBADF (mmap's EBADF).
+//
+// Everything else of the fixture — sizes, alignments, faults, runtime
+// changes — applies as on the mount.
+//
 // # Safety
 //
 // Mounts are nodev and nosuid: opening a device node fails with EACCES,
 // while O_PATH opens (all pmem2_source_from_fd needs) work. WithDeviceMode
 // lifts nodev only for trees whose device nodes are harmless memory
-// devices (fusefs checks). Mounts are private to the mounting user.
+// devices (fusefs checks), and only for root: other users mount through
+// fusermount3, which always mounts nodev. Mounts are private to the
+// mounting user.
 //
 // # Errors
 //

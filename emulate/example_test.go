@@ -59,7 +59,7 @@ func ExampleDefault() {
 	back, err := emulate.Parse(text)
 	fmt.Println(err == nil && len(back.Nodes) == len(s.Nodes))
 	// Output:
-	// 29 Device DAX, 168 checks
+	// 29 Device DAX, 172 checks
 	// true
 }
 

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
@@ -222,8 +221,9 @@ func (f *Fixture) fault(loc string, rule Fault) (fusefs.Fault, error) {
 	return ff, p.err()
 }
 
-// WriteFile sets the content of the file at p, creating it (mode 0644)
-// when nothing is there; a symlink at p is followed. Anything but a file
+// WriteFile sets the content of the file at p, creating it (mode 0644,
+// owned as a declared node without uid and gid) when nothing is there; a
+// symlink at p is followed. Anything but a file
 // at p is an error (SetNode replaces nodes).
 func (f *Fixture) WriteFile(p string, data []byte) error {
 	rel, err := f.change("writefile", p, true)
@@ -233,7 +233,7 @@ func (f *Fixture) WriteFile(p string, data []byte) error {
 	if _, ok := f.srv.Node(rel); ok {
 		return f.srv.SetData(rel, data)
 	}
-	return f.srv.Set(rel, &fusefs.Node{Type: fusefs.TypeFile, Mode: modeRW, Data: slices.Clone(data)})
+	return f.srv.Set(rel, owned(rel, &fusefs.Node{Type: fusefs.TypeFile, Mode: modeRW, Data: slices.Clone(data)}))
 }
 
 // SetNode adds or replaces a node at runtime, declared and validated as
@@ -272,12 +272,14 @@ func (f *Fixture) Remove(p string) error {
 // Command prepares name to run in a private mount namespace where the
 // fixture's sys is /sys and its dev entries appear in /dev (see package
 // nsrun): unmodified programs that hard-code /sys and /dev, like daxctl or
-// a C program linked with libpmem2, see the emulated devices.
+// a C program linked with libpmem2, see the emulated devices, and open and
+// map a Device DAX numbered 1:5 (see the package documentation, "Running
+// programs").
 func (f *Fixture) Command(name string, args ...string) (*exec.Cmd, error) {
 	if err := f.changeErr("command"); err != nil {
 		return nil, err
 	}
-	return nsrun.Command(nsrun.Config{Sys: f.Sysfs(), Dev: f.Dev()}, name, args...)
+	return CommandAt(f.root, name, args...)
 }
 
 // Close unmounts the fixture and waits for its server; later calls return

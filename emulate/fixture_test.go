@@ -255,6 +255,7 @@ func faulted(f *emutest.Fixture, s *emulate.Spec, node string) bool {
 // nodes only on nodev mounts, and the host's mount table stays as it is.
 // The thread is never returned to the scheduler, so it dies with fn.
 func inPrivateNodevTmpfs(t *testing.T, dir string, fn func()) {
+	testutil.RootOnly(t, "it mounts a tmpfs in a mount namespace of its own")
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -323,6 +324,7 @@ func mounted(t *testing.T, dir, opt string) bool {
 // In device mode a Device DAX declared as 1:5 is backed by /dev/zero: it
 // opens read/write and pmem2 classifies the read/write descriptor.
 func TestDeviceModeBacksADeviceDAXWithDevZero(t *testing.T) {
+	testutil.RootOnly(t, "device mode mounts without nodev")
 	f := emutest.Start(t, oneDAX(emulate.DAXDevice{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}), emulate.WithDeviceMode())
 	fd := f.Open("dev/dax0.0", unix.O_RDWR)
 	buf := []byte{1, 2, 3}
@@ -339,6 +341,23 @@ func TestDeviceModeBacksADeviceDAXWithDevZero(t *testing.T) {
 	assert.False(t, mounted(t, f.Root(), "nodev"), "device mode mounted nodev")
 }
 
+// Under the namespace runner a Device DAX numbered 1:5 is the host's
+// /dev/zero, device mode or not, root or not: programs open it read-write
+// (and map it); every other node stays as unopenable as on the mount.
+func TestCommandBacksADeviceDAXNumbered1To5WithTheHostsDevZero(t *testing.T) {
+	f := emutest.Start(t, &emulate.Spec{
+		DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30}, {Name: "dax0.1"}},
+		Nodes:      []emulate.Node{{Path: "dev/zero5", Type: fusefs.TypeCharDev, Major: 1, Minor: 5}},
+	})
+	cmd, err := f.Command("sh", "-c", `head -c 4 /dev/dax0.0 | od -An -tx1
+		echo x > /dev/dax0.0 && echo dax0.0 writes
+		stat -c '%t:%T' /dev/dax0.0
+		for d in dax0.1 zero5; do head -c 1 /dev/$d >/dev/null 2>&1 && echo $d opens || echo $d refused; done`)
+	require.NoError(t, err)
+	out, _ := testutil.OutputOK(t, cmd)
+	assert.Equal(t, " 00 00 00 00\ndax0.0 writes\n1:5\ndax0.1 refused\nzero5 refused\n", out)
+}
+
 func TestDeviceModeRefusesTheDefaultFixture(t *testing.T) {
 	_, err := emulate.Mount(t.TempDir(), nil, emulate.WithDeviceMode())
 	assert.ErrorIs(t, err, fusefs.ErrDeviceNotAllowed, "device mode with real-looking device numbers")
@@ -347,6 +366,7 @@ func TestDeviceModeRefusesTheDefaultFixture(t *testing.T) {
 // Options set only their own part, so no order of them drops another:
 // WithFusefsOptions after WithDeviceMode keeps device mode.
 func TestOptionsCombineInAnyOrder(t *testing.T) {
+	testutil.RootOnly(t, "device mode mounts without nodev")
 	spec := oneDAX(emulate.DAXDevice{Name: "dax0.0", Major: 1, Minor: 5, Size: 1 << 30})
 	for name, opts := range map[string][]emulate.Option{
 		"device mode, then fusefs options": {emulate.WithDeviceMode(), emulate.WithFusefsOptions(fusefs.Options{NoCache: true})},

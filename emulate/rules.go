@@ -84,6 +84,7 @@ var ruleDocs = []struct{ Name, Doc string }{
 	{"expect-open-fails-and-more", "open_errno stands alone"},
 	{"expect-after-failed-source", "nothing but from_fd beside a failing from_fd"},
 	{"expect-value-with-error", "no value (size, alignment, numa_node, device_id, usc, badblocks) beside its failing _rc"},
+	{"expect-caller-nested", "as_root and as_user hold modes, not another as_root or as_user"},
 }
 
 // Rules lists the name of every rule a spec can break, as SpecError.Rule

@@ -158,9 +158,13 @@ type Node struct {
 	// default (0644 for files and FIFOs, 0755 for directories and sockets,
 	// 0660 for devices, 0777 for symlinks); NoPerm ("0" in JSON) is 0000.
 	Mode fs.FileMode `json:"mode,omitempty"`
-	// UID and GID own the node (default 0).
-	UID uint32 `json:"uid,omitempty"`
-	GID uint32 `json:"gid,omitempty"`
+	// UID and GID own the node. Nil means the owner the kernel would
+	// give it: root (0) under sys/ and dev/, which the kernel owns;
+	// elsewhere, the fixture's own data, the user who mounts the fixture
+	// (the effective uid and gid of the process calling Mount or Tree).
+	// new(uint32(0)) makes a data file root's.
+	UID *uint32 `json:"uid,omitempty"`
+	GID *uint32 `json:"gid,omitempty"`
 	// Content is a file's bytes as text; ContentBase64 holds bytes that
 	// are not UTF-8 (base64 in JSON). At most one of them.
 	Content       string `json:"content,omitempty"`
@@ -214,15 +218,34 @@ type Fault struct {
 
 // Expect is what pmem2 must return for a node, per open mode. A mode that
 // is not listed takes All; a mode with neither is not checked.
+//
+// Where the right answer depends on who runs the check — a file only its
+// owner may open, an attribute only root may read — AsRoot and AsUser
+// hold what differs for that caller (see Caller): a mode they give (or
+// their All) replaces the outcome above for that caller only. JSON:
+//
+//	"expect": {"all": {"from_fd": 0, "size": 10, "alignment": 4096},
+//	           "w": {"from_fd": "PMEM2_E_INVALID_FILE_HANDLE"},
+//	           "as_user": {"r": {"open_errno": "EACCES"}, "w": {"open_errno": "EACCES"},
+//	                       "rw": {"open_errno": "EACCES"}}}
+//
+// is a root-owned 0600 file: root opens it in every mode, a normal user
+// only with O_PATH.
 type Expect struct {
 	R    *Outcome `json:"r,omitempty"`
 	W    *Outcome `json:"w,omitempty"`
 	RW   *Outcome `json:"rw,omitempty"`
 	Path *Outcome `json:"path,omitempty"`
 	All  *Outcome `json:"all,omitempty"`
+	// AsRoot and AsUser are the outcomes that differ for a check run
+	// as root (effective uid 0) or as any other user; they list modes
+	// as above and hold no AsRoot or AsUser of their own.
+	AsRoot *Expect `json:"as_root,omitempty"`
+	AsUser *Expect `json:"as_user,omitempty"`
 }
 
-// For returns the outcome expected for mode, or nil.
+// For returns the outcome expected for mode, whoever checks (AsRoot and
+// AsUser not looked at), or nil.
 func (e *Expect) For(m OpenMode) *Outcome {
 	if e == nil {
 		return nil

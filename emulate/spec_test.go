@@ -231,6 +231,8 @@ func TestEveryInvalidSpecIsRejectedNamingLocationAndRule(t *testing.T) {
 		{"a probability lies in [0, 1]", `{"faults": [{"path": "sys/**", "op": "read", "errno": "EIO", "probability": 1.5}]}`, "faults[0].probability", "bad-probability"},
 		{"an exact fault path must name a node", `{"faults": [{"path": "data/typo", "op": "read", "errno": "EIO"}]}`, "faults[0].path", "fault-path-missing"},
 		{"an empty expectation is rejected", `{"nodes": [{"path": "f", "type": "file", "expect": {}}]}`, "nodes[0].expect", "expect-empty"},
+		{"as_user holds modes, not another as_user", `{"nodes": [{"path": "f", "type": "file", "expect": {"r": {}, "as_user": {"as_user": {"r": {}}}}}]}`, "nodes[0].expect.as_user", "expect-caller-nested"},
+		{"an empty as_root is rejected", `{"nodes": [{"path": "f", "type": "file", "expect": {"r": {}, "as_root": {}}}]}`, "nodes[0].expect.as_root", "expect-empty"},
 		{"all is rejected when every mode is listed", `{"nodes": [{"path": "f", "type": "file", "expect": {"r": {}, "w": {}, "rw": {}, "path": {}, "all": {}}}]}`, "nodes[0].expect.all", "expect-all-unused"},
 		{"a failing open excludes other expectations", `{"dax_devices": [{"name": "dax0.0", "expect": {"r": {"open_errno": "EACCES", "from_fd": 0}}}]}`, "dax_devices[0].expect.r.open_errno", "expect-open-fails-and-more"},
 		{"a failing from_fd excludes size and alignment", `{"pmem_devices": [{"name": "pmem0", "expect": {"path": {"from_fd": "PMEM2_E_INVALID_FILE_TYPE", "size": 1}}}]}`, "pmem_devices[0].expect.path.from_fd", "expect-after-failed-source"},

@@ -2,6 +2,7 @@ package emulate
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -222,7 +223,7 @@ func (b *builder) overlay(nodes []Node) {
 		for _, a := range ancestors(n.Path) {
 			old, ok := b.nodes[a]
 			if !ok {
-				b.nodes[a] = &fusefs.Node{Type: fusefs.TypeDir, Mode: modeDir}
+				b.nodes[a] = owned(a, &fusefs.Node{Type: fusefs.TypeDir, Mode: modeDir})
 				b.owner[a] = loc
 				continue
 			}
@@ -263,9 +264,31 @@ func faultTarget(p string, lookup func(string) (fusefs.Node, bool)) (string, err
 	return real, nil
 }
 
+// defaultOwner is who owns what is declared at p without a uid or gid:
+// root under sys/ and dev/, where the kernel owns everything; the user who
+// mounts, that is this process's effective uid and gid, anywhere else.
+func defaultOwner(p string) (uid, gid uint32) {
+	if under(p, "sys") || under(p, "dev") {
+		return 0, 0
+	}
+	return uint32(os.Geteuid()), uint32(os.Getegid())
+}
+
+// owned gives n, to be put at p, the owner defaultOwner names.
+func owned(p string, n *fusefs.Node) *fusefs.Node {
+	n.UID, n.GID = defaultOwner(p)
+	return n
+}
+
 // fusefsNode converts a validated declared node.
 func (n *Node) fusefsNode() *fusefs.Node {
-	fn := &fusefs.Node{Type: n.Type, Mode: unixMode(n.Mode), UID: n.UID, GID: n.GID, Major: n.Major, Minor: n.Minor, Target: n.Target}
+	fn := owned(n.Path, &fusefs.Node{Type: n.Type, Mode: unixMode(n.Mode), Major: n.Major, Minor: n.Minor, Target: n.Target})
+	if n.UID != nil {
+		fn.UID = *n.UID
+	}
+	if n.GID != nil {
+		fn.GID = *n.GID
+	}
 	if n.Type == fusefs.TypeFile {
 		switch {
 		case n.ContentBase64 != nil:

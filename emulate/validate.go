@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -84,6 +83,7 @@ var (
 //     do); short only on read and write, not with errno; delay a
 //     non-negative Go duration; probability in [0, 1].
 //   - Expectations: known modes and fields, errno names and codes;
+//     as_root and as_user list modes only (no as_root or as_user inside);
 //     open_errno alone; nothing but from_fd beside a failing from_fd; no
 //     value beside its failing code.
 func (s *Spec) Validate() error {
@@ -451,19 +451,44 @@ func checkExpect(p *problems, loc string, e *Expect) {
 	if e == nil {
 		return
 	}
-	v, given := reflect.ValueOf(*e), 0
-	for _, f := range fieldsOf(v.Type()) {
-		if o := v.Field(f.index).Interface().(*Outcome); o != nil {
-			given++
-			checkOutcome(p, loc+"."+f.name, o)
+	given := checkModes(p, loc, e)
+	for _, v := range []struct {
+		key string
+		e   *Expect
+	}{{"as_root", e.AsRoot}, {"as_user", e.AsUser}} {
+		if v.e == nil {
+			continue
 		}
+		if v.e.AsRoot != nil || v.e.AsUser != nil {
+			p.add(loc+"."+v.key, "expect-caller-nested", v.key+" lists modes only: as_root and as_user belong to the expectation itself")
+		}
+		if checkModes(p, loc+"."+v.key, v.e) == 0 {
+			p.add(loc+"."+v.key, "expect-empty", "an expectation lists at least one of r, w, rw, path, all")
+		}
+		given++
 	}
 	if given == 0 {
 		p.add(loc, "expect-empty", "an expectation lists at least one of r, w, rw, path, all")
 	}
-	if e.All != nil && given == v.NumField() {
+}
+
+// checkModes checks the outcomes e lists per mode and returns how many it
+// lists.
+func checkModes(p *problems, loc string, e *Expect) (given int) {
+	modes := []struct {
+		key string
+		o   *Outcome
+	}{{"r", e.R}, {"w", e.W}, {"rw", e.RW}, {"path", e.Path}, {"all", e.All}}
+	for _, m := range modes {
+		if m.o != nil {
+			given++
+			checkOutcome(p, loc+"."+m.key, m.o)
+		}
+	}
+	if e.All != nil && given == len(modes) {
 		p.add(loc+".all", "expect-all-unused", "every mode is listed, so all applies to none")
 	}
+	return given
 }
 
 func checkOutcome(p *problems, loc string, o *Outcome) {

@@ -34,13 +34,13 @@ var cacheModes = []struct {
 }
 
 func cacheTree() fusefs.Tree {
-	return fusefs.Tree{
+	return mine(fusefs.Tree{
 		"d/f":     fusefs.File("old\n"),
 		"d/g":     fusefs.File("other\n"),
 		"d/link":  fusefs.Symlink("f"),
 		"d/sub/x": fusefs.File("x"),
 		"empty":   fusefs.File(""),
-	}
+	})
 }
 
 // warmUp fills every cache the kernel keeps of dir's tree, twice over, the

@@ -120,16 +120,29 @@
 //
 // Mount mounts nodev,nosuid and private (no allow_other) unless Options
 // say otherwise. Root mounts with mount(2); other users go through
-// fusermount3 (apt-get install fuse3). Options.DeviceMode drops nodev only
-// when every device node is a harmless memory device (char 1:3 null, 1:5
-// zero, 1:7 full, 1:8 random, 1:9 urandom), so a device node can be opened,
-// and even mapped, while a fixture can never reach a real disk.
+// fusermount3 (apt-get install fuse3), which opens /dev/fuse with the
+// user's own permissions: where the device is closed to the user (mode
+// 0600, owner root) only root can use FUSE, and Mount says so, naming the
+// mode and the remedy (ErrNoFuse). A user's AllowOther needs
+// user_allow_other in /etc/fuse.conf, and their mount point must be
+// writable to them, as fusermount3 demands. Options.DeviceMode drops nodev
+// only when every device node is a harmless memory device (char 1:3 null,
+// 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom), so a device node can be
+// opened, and even mapped, while a fixture can never reach a real disk; it
+// is root's (ErrNeedsRoot), since fusermount3 always mounts nodev for
+// others.
 //
 // Mount refuses /, /sys, /dev, /proc and everything below them, a missing
 // directory, a non-directory, a directory a live mount of ours serves, and
 // a non-empty directory unless Options.Force. Close is idempotent, unmounts
 // (lazily if busy) and waits for the serving goroutines, aborting the
-// connection if it outlives a few seconds, so it never hangs.
+// connection if it outlives a few seconds, so it never hangs. Aborting
+// takes root, or, for the user who mounted, the fuse control file system
+// on /sys/fs/fuse/connections (systemd mounts it; containers often do not).
+// Where a user cannot abort, Close of a busy mount returns once it is
+// detached, and whoever holds it is served until they let go; the reaper
+// below detaches such a user's mounts but cannot free a process stuck on
+// its own mount.
 //
 // A process that dies without Close — SIGKILL, os.Exit, a test timeout —
 // is cleaned up after by its reaper, a copy of the program started with the

@@ -6,3 +6,6 @@ func (s *Server) DropKernelCache(p string) {
 	s.invalidateNode(p, true)
 	s.invalidateEntry(p)
 }
+
+// UserAllowOther is userAllowOther, for the tests of a user's mount.
+var UserAllowOther = userAllowOther

@@ -16,13 +16,13 @@ import (
 )
 
 func faultTree() fusefs.Tree {
-	return fusefs.Tree{
+	return mine(fusefs.Tree{
 		"d/f":     fusefs.File("0123456789"),
 		"d/g":     fusefs.File("other"),
 		"d/link":  fusefs.Symlink("f"),
 		"d/sub/f": fusefs.File("deep"),
 		"hop":     fusefs.Symlink("d/link"),
-	}
+	})
 }
 
 // warm touches every node, so a fault must beat a warm kernel cache.

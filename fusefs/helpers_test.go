@@ -17,6 +17,21 @@ import (
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
+// me and myGroup run the tests. A tree whose files a test writes, or whose
+// directories it lists as itself, is theirs (mine), so that the test holds
+// for root and for a normal user alike: the server checks permissions as
+// the kernel would, and a normal user cannot write root's 0644 file.
+var me, myGroup = uint32(os.Geteuid()), uint32(os.Getegid())
+
+// mine gives every node of tree, the root included when declared, to me
+// and myGroup, and returns tree.
+func mine(tree fusefs.Tree) fusefs.Tree {
+	for _, n := range tree {
+		n.UID, n.GID = me, myGroup
+	}
+	return tree
+}
+
 // mount serves tree on a fresh directory and unmounts it when the test
 // ends, checking that nothing is left in the mount table.
 func mount(t testing.TB, tree fusefs.Tree, opts *fusefs.Options) (*fusefs.Server, string) {

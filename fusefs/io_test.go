@@ -16,11 +16,11 @@ import (
 )
 
 func TestReadsAndWritesReachTheFile(t *testing.T) {
-	srv, dir := mount(t, fusefs.Tree{
+	srv, dir := mount(t, mine(fusefs.Tree{
 		"attr":  fusefs.File("1\n"),
 		"zero":  fusefs.ZeroFile(1 << 40),
 		"empty": fusefs.File(""),
-	}, nil)
+	}), nil)
 	attr := filepath.Join(dir, "attr")
 
 	t.Run("a read returns the data", func(t *testing.T) {
@@ -122,6 +122,7 @@ func TestReadsAndWritesReachTheFile(t *testing.T) {
 }
 
 func TestPermissionsAreCheckedForTheCaller(t *testing.T) {
+	testutil.RootOnly(t, "it calls as other users (setfsuid) and as root")
 	const nobody = 65534
 	_, dir := mount(t, fusefs.Tree{
 		"private":    {Type: fusefs.TypeFile, Mode: 0600, Data: []byte("root only")},

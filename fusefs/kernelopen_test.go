@@ -117,7 +117,7 @@ func TestKernelOpenRefusesRulesItCannotApply(t *testing.T) {
 func TestKernelOpenReadsAndWritesAsWithout(t *testing.T) {
 	opts := &fusefs.Options{KernelOpen: true}
 	t.Run("a write is read back and is the server's", func(t *testing.T) {
-		srv, dir := mount(t, fusefs.Tree{"f": fusefs.File("hello\n")}, opts)
+		srv, dir := mount(t, mine(fusefs.Tree{"f": fusefs.File("hello\n")}), opts)
 		old := openOld(t, filepath.Join(dir, "f"), unix.O_RDONLY)
 		pread(old)
 		w := openOld(t, filepath.Join(dir, "f"), unix.O_RDWR)
@@ -138,7 +138,7 @@ func TestKernelOpenReadsAndWritesAsWithout(t *testing.T) {
 		}
 	})
 	t.Run("a short write leaves what the server stored", func(t *testing.T) {
-		srv, dir := mount(t, fusefs.Tree{"f": fusefs.File("hello\n")}, opts)
+		srv, dir := mount(t, mine(fusefs.Tree{"f": fusefs.File("hello\n")}), opts)
 		w := openOld(t, filepath.Join(dir, "f"), unix.O_RDWR)
 		pread(w)
 		if err := srv.AddFault(fusefs.Fault{Path: "f", Op: fusefs.OpWrite, Short: 2}); err != nil {
@@ -153,7 +153,7 @@ func TestKernelOpenReadsAndWritesAsWithout(t *testing.T) {
 		}
 	})
 	t.Run("write and fsync rules fail their calls", func(t *testing.T) {
-		srv, dir := mount(t, fusefs.Tree{"f": fusefs.File("hello\n")}, opts)
+		srv, dir := mount(t, mine(fusefs.Tree{"f": fusefs.File("hello\n")}), opts)
 		w := openOld(t, filepath.Join(dir, "f"), unix.O_RDWR)
 		srv.SetFaults([]fusefs.Fault{
 			{Path: "f", Op: fusefs.OpWrite, Errno: ruleErrno},
@@ -164,7 +164,7 @@ func TestKernelOpenReadsAndWritesAsWithout(t *testing.T) {
 		wantErrno(t, "fsync", unix.Fsync(w), ruleErrno)
 	})
 	t.Run("a read failing once fails one read(2), counted once", func(t *testing.T) {
-		srv, dir := mount(t, fusefs.Tree{"f": fusefs.File("hello\n")}, opts)
+		srv, dir := mount(t, mine(fusefs.Tree{"f": fusefs.File("hello\n")}), opts)
 		old := openOld(t, filepath.Join(dir, "f"), unix.O_RDONLY)
 		pread(old)
 		srv.AddFault(fusefs.Fault{Path: "f", Op: fusefs.OpRead, Errno: ruleErrno, Times: 1})
@@ -182,6 +182,7 @@ func TestKernelOpenReadsAndWritesAsWithout(t *testing.T) {
 }
 
 func TestKernelOpenLeavesPermissionsToTheKernel(t *testing.T) {
+	testutil.RootOnly(t, "it reads as root what only root may read, and calls as another user (setfsuid)")
 	const nobody = 65534
 	tree := fusefs.Tree{
 		"private": {Type: fusefs.TypeFile, Mode: 0600, Data: []byte("root only")},
@@ -307,7 +308,7 @@ func TestMountsFallBackOnKernelsWithoutAFeature(t *testing.T) {
 // rule's error, and while the rule is in force only the error.
 func TestKernelOpenConcurrentReadsOfAChangingFileAreWhole(t *testing.T) {
 	contents := []string{"16777216\n", "0x2000000\n", "", "sixteen megabytes\n", "0x400\n"}
-	srv, dir := mount(t, fusefs.Tree{"d/size": fusefs.File(contents[0])}, &fusefs.Options{KernelOpen: true})
+	srv, dir := mount(t, mine(fusefs.Tree{"d/size": fusefs.File(contents[0])}), &fusefs.Options{KernelOpen: true})
 	p := filepath.Join(dir, "d/size")
 	var (
 		state   atomic.Int64 // even when no change is under way

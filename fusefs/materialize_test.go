@@ -11,14 +11,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // tmpfs mounts a private nodev,nosuid tmpfs for the test.
 func tmpfs(t testing.TB) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("mounting tmpfs needs root (run the tests as root, as CI does)")
-	}
+	testutil.RootOnly(t, "it mounts a tmpfs")
 	dir := t.TempDir()
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NODEV|unix.MS_NOSUID, "mode=0755"); err != nil {
 		t.Fatalf("mount tmpfs: %v", err)
@@ -68,6 +67,7 @@ func TestMaterializeWritesTheSameTree(t *testing.T) {
 }
 
 func TestMaterializeWritesDisksOnlyOnNodevMounts(t *testing.T) {
+	testutil.RootOnly(t, "it makes device nodes with mknod")
 	dir := t.TempDir() // not nodev on this machine's root file system
 	var sfs unix.Statfs_t
 	require.NoError(t, unix.Statfs(dir, &sfs))

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // refused reports whether dir is one a test fixture must never cover: /,
@@ -102,16 +104,77 @@ func prepareMountpoint(dir string, force bool) (string, error) {
 	return mnt, nil
 }
 
-// checkFuseDevice makes sure /dev/fuse exists and opens, so that a missing
-// module or a container without the device gives a clear error.
-func checkFuseDevice() error {
-	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+// checkFuse makes sure this process can mount, so that a missing module,
+// a container without the device, a device closed to the caller or a
+// missing fusermount3 gives an error naming the remedy rather than a mount
+// that fails later. Root mounts with mount(2), for which it opens
+// /dev/fuse itself. Anyone else mounts through fusermount3, which opens
+// /dev/fuse with the caller's own permissions (it drops to the caller's
+// file system uid first, as every version since fuse 2 does): a device
+// closed to the caller — mode 0600, owner root, as some hosts have it —
+// makes FUSE root-only there, and no way round it exists without root.
+func checkFuse(root bool) (err error) {
+	if root {
+		f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+		if err != nil {
+			return fuseDeviceErr(err)
+		}
+		return f.Close()
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/dev/fuse", &st); err != nil {
+		return fuseDeviceErr(err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR {
+		return fmt.Errorf("%w: /dev/fuse is not a character device (mode %#o)", ErrNoFuse, st.Mode)
+	}
+	if err := unix.Access("/dev/fuse", unix.R_OK|unix.W_OK); err != nil {
+		return fmt.Errorf("%w: /dev/fuse (mode %04o, owner %d:%d) is closed to uid %d: %v; fusermount3 opens it as you, "+
+			"so only root can use FUSE on this machine (have an administrator make it 0666, the mode udev gives it "+
+			"on Debian and most distributions, or run as root)",
+			ErrNoFuse, st.Mode&0o7777, st.Uid, st.Gid, os.Getuid(), err)
+	}
+	_, err = fusermount()
+	return err
+}
+
+func fuseDeviceErr(err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: /dev/fuse does not exist (modprobe fuse; in a container, pass --device /dev/fuse)", ErrNoFuse)
-	} else if err != nil {
-		return fmt.Errorf("%w: cannot open /dev/fuse: %v", ErrNoFuse, err)
 	}
-	return f.Close()
+	return fmt.Errorf("%w: cannot open /dev/fuse: %v", ErrNoFuse, err)
+}
+
+// checkUserMount refuses, before fusermount3 is run, what fusermount3
+// would refuse a user with a message on standard error and nothing but
+// an exit status for us: a mount point the user cannot write to, and
+// allow_other unless /etc/fuse.conf says user_allow_other.
+func checkUserMount(dir string, allowOther bool) error {
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return refuse(dir, "fusermount3 mounts only on a directory you may write to: %v", err)
+	}
+	if allowOther && !userAllowOther("/etc/fuse.conf") {
+		return &fs.PathError{Op: "mount", Path: dir,
+			Err: fmt.Errorf("%w: AllowOther for a user other than root needs user_allow_other in /etc/fuse.conf", ErrNeedsRoot)}
+	}
+	return nil
+}
+
+// userAllowOther reports whether the fuse configuration file conf lets
+// users mount with allow_other: a line "user_allow_other", as fusermount3
+// reads it (leading and trailing blanks ignored, # starts a comment).
+func userAllowOther(conf string) bool {
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		if strings.TrimSpace(l) == "user_allow_other" {
+			return true
+		}
+	}
+	return false
 }
 
 // fusermount finds fusermount3, which mounts for callers other than root.

@@ -104,7 +104,7 @@ func TestEveryNodeKindLstatsAsDeclared(t *testing.T) {
 }
 
 func TestEveryNodeKindOpensAsTheKernelAllows(t *testing.T) {
-	_, dir := mount(t, kinds(), nil)
+	_, dir := mount(t, mine(kinds()), nil)
 	const (
 		r    = unix.O_RDONLY
 		w    = unix.O_WRONLY
@@ -156,7 +156,7 @@ func TestEveryNodeKindOpensAsTheKernelAllows(t *testing.T) {
 }
 
 func TestReaddirListsNamesWithInodeNumbers(t *testing.T) {
-	_, dir := mount(t, kinds(), nil)
+	_, dir := mount(t, mine(kinds()), nil)
 	ents, err := readdir(t, dir)
 	require.NoError(t, err)
 	var names []string

@@ -25,7 +25,7 @@ func TestParallelCallersWhileTheTreeChanges(t *testing.T) {
 		tree[fmt.Sprintf("d%d/rw", i)] = fusefs.File("")
 		tree[fmt.Sprintf("d%d/link", i)] = fusefs.Symlink("attr")
 	}
-	srv, dir := mount(t, tree, &fusefs.Options{Faults: []fusefs.Fault{{Path: "faulty/**", Op: fusefs.OpRead, Errno: syscall.EIO}}})
+	srv, dir := mount(t, mine(tree), &fusefs.Options{Faults: []fusefs.Fault{{Path: "faulty/**", Op: fusefs.OpRead, Errno: syscall.EIO}}})
 	deadline := time.Now().Add(time.Second)
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)

@@ -170,12 +170,12 @@ func TestChangesAreValidated(t *testing.T) {
 
 func TestNodeReturnsACopyOfTheCurrentDeclaration(t *testing.T) {
 	srv, dir := mount(t, fusefs.Tree{
-		"f":    {Type: fusefs.TypeFile, Mode: 0640, UID: 3, Data: []byte("abc"), Size: 10},
+		"f":    {Type: fusefs.TypeFile, Mode: 0644, UID: 3, Data: []byte("abc"), Size: 10},
 		"none": {Type: fusefs.TypeFile, Mode: fusefs.NoPerm},
 		"dev":  fusefs.BlockDev(7, 1),
 	}, nil)
 	n, ok := srv.Node("f")
-	if !ok || n.Type != fusefs.TypeFile || n.Mode != 0640 || n.UID != 3 || string(n.Data) != "abc" || n.Size != 10 {
+	if !ok || n.Type != fusefs.TypeFile || n.Mode != 0644 || n.UID != 3 || string(n.Data) != "abc" || n.Size != 10 {
 		t.Errorf("Node(f) = %+v, %v", n, ok)
 	}
 	n.Data[0] = 'X' // a copy: the file must not change

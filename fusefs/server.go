@@ -69,12 +69,13 @@ func Mount(dir string, tree Tree, opts *Options) (*Server, error) {
 	}
 	root := os.Geteuid() == 0
 	if o.DeviceMode {
+		// The allow-list first: its error names the node whoever mounts.
+		if err := tree.checkDevices("mount"); err != nil {
+			return nil, err
+		}
 		if !root {
 			return nil, &fs.PathError{Op: "mount", Path: dir,
 				Err: fmt.Errorf("%w: device mode mounts without nodev, which fusermount3 never does for other users", ErrNeedsRoot)}
-		}
-		if err := tree.checkDevices("mount"); err != nil {
-			return nil, err
 		}
 	}
 	s, err := newServer(o, tree, keys)
@@ -84,12 +85,12 @@ func Mount(dir string, tree Tree, opts *Options) (*Server, error) {
 	if s.dir, err = prepareMountpoint(dir, o.Force); err != nil {
 		return nil, err
 	}
-	if err := checkFuseDevice(); err != nil {
+	if err := checkFuse(root); err != nil {
 		return nil, err
 	}
 	if !root {
-		if _, err := fusermount(); err != nil {
-			return nil, &fs.PathError{Op: "mount", Path: s.dir, Err: err}
+		if err := checkUserMount(s.dir, o.AllowOther); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.mount(root); err != nil {
@@ -178,6 +179,11 @@ func (s *Server) mount(root bool) error {
 	raw := &rawFS{RawFileSystem: gofs.NewNodeFS(s.rootNode, fo), s: s}
 	srv, err := newFuseServer(raw, s.dir, &fo.MountOptions, root)
 	if err != nil {
+		if !root {
+			// go-fuse hands fusermount3 our standard error, where its
+			// reason went.
+			err = fmt.Errorf("%w (fusermount3's message, on standard error, says why)", err)
+		}
 		return &fs.PathError{Op: "mount", Path: s.dir, Err: err}
 	}
 	s.fuse = srv
@@ -234,6 +240,13 @@ func (s *Server) Dir() string { return s.dir }
 // still lives after a quarter of a second (two seconds for a mount that
 // was not busy) it is aborted, so remaining descriptors fail with
 // ENOTCONN.
+//
+// Aborting takes root, or, for the user who mounted, the fuse control
+// file system mounted on /sys/fs/fuse/connections (systemd mounts it;
+// containers often do not). Where a user cannot abort, Close returns
+// once the busy mount is detached: whoever holds it keeps being served
+// until the last descriptor closes, then the kernel ends the connection
+// and the serving goroutines stop by themselves.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.shutdown() })
 	return s.closeErr
@@ -245,7 +258,6 @@ func (s *Server) shutdown() error {
 	if s.fuse == nil {
 		return nil
 	}
-	defer s.release()
 	var errs []error
 	busy, err := unmount(s.dir)
 	if err != nil {
@@ -259,13 +271,24 @@ func (s *Server) shutdown() error {
 		}
 	}
 	if !waitClosed(s.served, grace) {
-		if err := abortConnection(s.conn); err != nil {
+		err := abortConnection(s.conn)
+		if busy && errors.Is(err, errCannotAbort) && len(errs) == 0 {
+			// Detached, and served until its holders let go.
+			go func() {
+				<-s.served
+				s.release()
+				reaperForget(s.conn)
+			}()
+			return nil
+		}
+		if err != nil {
 			errs = append(errs, &fs.PathError{Op: "abort", Path: s.dir, Err: err})
 		}
 		if !waitClosed(s.served, closeGrace) {
 			errs = append(errs, &fs.PathError{Op: "close", Path: s.dir, Err: errors.New("serving goroutines did not stop")})
 		}
 	}
+	s.release()
 	if len(errs) == 0 {
 		reaperForget(s.conn)
 	}

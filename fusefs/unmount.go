@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,12 @@ import (
 // unmount detaches dir, lazily when it is busy, and says whether it was.
 func unmount(dir string) (busy bool, err error) {
 	if os.Geteuid() != 0 {
+		// fusermount3 says only in words why it failed: ask the mount
+		// table whether the mount is still there.
 		if err := runFusermount("-u", dir); err != nil {
+			if !isOurMount(dir) {
+				return false, nil // unmounted already (Unmount, CleanStale, by hand)
+			}
 			return true, runFusermount("-u", "-z", dir)
 		}
 		return false, nil
@@ -53,18 +59,29 @@ func runFusermount(args ...string) error {
 	return nil
 }
 
+// errCannotAbort is abortConnection's error for a user where the fuse
+// control file system is not mounted: only root can mount it.
+var errCannotAbort = errors.New("cannot abort the connection: /sys/fs/fuse/connections is not mounted, and only root can mount it")
+
 // abortConnection ends connection conn through the fusectl file system:
 // pending and future requests fail with ENOTCONN and the serve loop exits,
-// even while descriptors stay open on a lazily detached mount. Where
-// fusectl is not mounted (containers), root mounts a private instance for
-// the one write.
+// even while descriptors stay open on a lazily detached mount. The abort
+// file belongs to the user who mounted. Where fusectl is not mounted
+// (containers), root mounts a private instance for the one write; any
+// other user gets errCannotAbort.
 func abortConnection(conn uint64) error {
 	if conn == 0 {
 		return errors.New("connection number unknown")
 	}
 	name := strconv.FormatUint(conn, 10)
 	err := os.WriteFile(filepath.Join("/sys/fs/fuse/connections", name, "abort"), []byte("1"), 0)
-	if err == nil || os.Geteuid() != 0 {
+	if err == nil {
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		if errors.Is(err, fs.ErrNotExist) {
+			return errCannotAbort
+		}
 		return err
 	}
 	tmp, terr := os.MkdirTemp("", "fusefs-fusectl-")

@@ -225,6 +225,7 @@ func testReadDAXNodev(t *testing.T) {
 // against the C libpmem2 on the same emulated device (pmem2emu exec
 // --device-mode): C maps the whole device read-write, from offset 0.
 func testReadDAXDevice(t *testing.T) {
+	testutil.RootOnly(t, "device mode mounts without nodev")
 	f := start(t, deviceSpec(), emulate.WithDeviceMode())
 	rw, ro := daxSources(t, f)
 	for _, c := range []sourceIOCase{
@@ -280,6 +281,7 @@ func testReadDAXDevice(t *testing.T) {
 		}
 	})
 	t.Run("a Device DAX backed by /dev/null cannot be mapped: -ENODEV, as in C", func(t *testing.T) {
+		testutil.RootOnly(t, "device mode mounts without nodev")
 		g := start(t, nullSpec(), emulate.WithDeviceMode())
 		src, _ := newSource(t, g, "dev/dax0.0", rdwr)
 		n, err := src.ReadAt(make([]byte, 16), 0)
@@ -396,6 +398,7 @@ func TestWriteAt(t *testing.T) {
 // the whole of what pmem2 promises across calls for such a device. Every
 // expectation was checked against the C libpmem2 on the same device.
 func testWriteDAXDevice(t *testing.T) {
+	testutil.RootOnly(t, "device mode mounts without nodev")
 	f := start(t, deviceSpec(), emulate.WithDeviceMode())
 	rw, ro := daxSources(t, f)
 	for _, c := range []sourceIOCase{
@@ -427,6 +430,7 @@ func testWriteDAXDevice(t *testing.T) {
 		}
 	})
 	t.Run("a Device DAX backed by /dev/null cannot be mapped: -ENODEV, as in C", func(t *testing.T) {
+		testutil.RootOnly(t, "device mode mounts without nodev")
 		g := start(t, nullSpec(), emulate.WithDeviceMode())
 		src, _ := newSource(t, g, "dev/dax0.0", rdwr)
 		n, err := src.WriteAt(make([]byte, 16), 0)

@@ -252,6 +252,7 @@ func testSizeReplaced(t *testing.T) {
 	}
 
 	t.Run("/dev/zero in its place fills libndctl's read with NUL bytes: 2^64-1 (device mode)", func(t *testing.T) {
+		testutil.RootOnly(t, "device mode mounts without nodev")
 		f := start(t, deviceSpec(), emulate.WithDeviceMode())
 		sizeFile := ndDaxDir(t, f, "sys/dev/char/1:5") + "/size"
 		src, _ := newSource(t, f, "dev/dax0.0", rdonly)

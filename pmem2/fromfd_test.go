@@ -14,6 +14,7 @@ import (
 )
 
 func TestSourceFromFDChecksLikeC(t *testing.T) {
+	testutil.RootOnly(t, "it makes a block device node with mknod")
 	file := tempFile(t, "0123456789")
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")

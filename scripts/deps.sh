@@ -34,4 +34,11 @@ if [ ! -c /dev/fuse ]; then
 	echo "deps: /dev/fuse is missing: load the fuse module (modprobe fuse) or, in a container, run with --device /dev/fuse --cap-add SYS_ADMIN" >&2
 	exit 1
 fi
+# fusermount3 opens /dev/fuse with the caller's own permissions: where the device is closed to a
+# user (mode 0600), only root can use FUSE.
+if [ "$(id -u)" -ne 0 ] && ! { [ -r /dev/fuse ] && [ -w /dev/fuse ]; }; then
+	echo "deps: /dev/fuse ($(stat -c '%A %U:%G' /dev/fuse)) is closed to you, and fusermount3 opens it as you: only root can use FUSE here." >&2
+	echo "    sudo chmod 0666 /dev/fuse    # the mode udev gives it on Debian; a rule KERNEL==\"fuse\", MODE=\"0666\" keeps it" >&2
+	exit 1
+fi
 echo "deps: ok (${*})"

@@ -19,12 +19,17 @@ import (
 var checkCmd = &command{
 	name:  "check",
 	short: "mount a fixture and check the pmem2 library against its expectations (the main job)",
-	long: `Mounts the fixture (the built-in default when no --spec is given) in a fresh temporary
-directory, opens every node that carries an expectation in every mode it lists (r, w, rw,
-path), runs the pmem2 library on the descriptor (SourceFromFD, then Size, Alignment,
-NumaNode, DeviceID, DeviceUSC, BadBlocks and Delete) and compares the result with the
-expectation. Prints a table — node, mode, expected, got (what the expectation asks
-about), verdict — that ends with the line "N passed, N failed".
+	long: `Mounts the fixture (the built-in default, every deliberately broken device included,
+when no --spec is given) in a fresh temporary directory, opens every node that carries an
+expectation in every mode it lists (r, w, rw, path), runs the pmem2 library on the
+descriptor (SourceFromFD, then Size, Alignment, NumaNode, DeviceID, DeviceUSC, BadBlocks
+and Delete) and compares the result with the expectation. Prints a table — node, mode,
+expected, got (what the expectation asks about), verdict — that ends with the line
+"N passed, N failed".
+
+Where an expectation depends on who checks (as_root, as_user in the spec), the one for you
+applies: root, or any other user; the FAIL lines name it. Run as root and as yourself to
+check both.
 
 The exit status is 0 only when nothing failed, 1 otherwise. The fixture is always
 unmounted, also on Ctrl-C (exit status 130).`,
@@ -115,7 +120,11 @@ func writeCheckTable(w io.Writer, rep check.Report) error {
 	}
 	for _, r := range rep.Rows {
 		for _, m := range r.Mismatches {
-			fmt.Fprintf(w, "FAIL %s (%s, from %s): %s\n", r.Check.Path, r.Check.Mode, r.Check.Source, m)
+			from := r.Check.Source
+			if r.Check.Caller != "" {
+				from += " as_" + string(r.Check.Caller)
+			}
+			fmt.Fprintf(w, "FAIL %s (%s, from %s): %s\n", r.Check.Path, r.Check.Mode, from, m)
 		}
 	}
 	_, err := fmt.Fprintf(w, "%d passed, %d failed\n", rep.Passed, rep.Failed)
@@ -126,6 +135,7 @@ type checkJSON struct {
 	Node       string           `json:"node"`
 	Mode       emulate.OpenMode `json:"mode"`
 	Source     string           `json:"source"`
+	Caller     emulate.Caller   `json:"caller,omitempty"`
 	Expected   json.RawMessage  `json:"expected"`
 	Got        probe.Result     `json:"got"`
 	Pass       bool             `json:"pass"`
@@ -144,7 +154,7 @@ func writeCheckJSON(w io.Writer, rep check.Report) error {
 			return err
 		}
 		out.Results = append(out.Results, checkJSON{
-			Node: r.Check.Path, Mode: r.Check.Mode, Source: r.Check.Source,
+			Node: r.Check.Path, Mode: r.Check.Mode, Source: r.Check.Source, Caller: r.Check.Caller,
 			Expected: exp, Got: r.Got, Pass: r.Pass(), Mismatches: r.Mismatches,
 		})
 	}

@@ -6,11 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
-	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 )
 
 var execCmd = &command{
@@ -25,9 +23,17 @@ see the emulated devices. The host's mount table, /sys and /dev are never change
 
 With --spec, that fixture is mounted in a temporary directory for the duration; with
 --mount, an already mounted fixture (see 'pmem2emu mount') is used; with neither, the
-built-in default fixture. The exit status is COMMAND's (128+N when killed by signal N;
-127 when it cannot be found, 126 when it cannot be executed). A fixture exec mounts is
-served the way 'pmem2emu mount' serves it: the kernel opens and caches its files itself.`,
+built-in healthy fixture ('pmem2emu spec --healthy'): the default's whole devices and data
+nodes without its deliberately broken devices, so libpmem2 and libdaxctl run quietly
+('check' and 'mount' use the full default). The exit status is COMMAND's (128+N when
+killed by signal N; 127 when it cannot be found, 126 when it cannot be executed). A fixture
+exec mounts is served the way 'pmem2emu mount' serves it: the kernel opens and caches its
+files itself.
+
+Device nodes come from a nodev mount and do not open, except a Device DAX declared as
+major 1, minor 5: it is the host's /dev/zero in COMMAND's /dev, so any user can open it
+read-write and map it with pmem2_map_new (PAGE granularity; set PMEM2_FORCE_GRANULARITY to
+CACHE_LINE or BYTE for more). Nothing written persists from one mapping to the next.`,
 	example: `pmem2emu exec -- daxctl list
 pmem2emu exec --spec my.json -- ./my-pmem2-program /dev/dax0.0
 pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
@@ -38,7 +44,7 @@ pmem2emu exec --mount /tmp/pmem -- cat /sys/dev/char/252:0/size`,
 func runExec(e *env, args []string) int {
 	specFile := e.flags.String("spec", "", "fixture spec (JSON) to mount for the duration")
 	mountDir := e.flags.String("mount", "", "use the fixture already mounted on this directory")
-	deviceMode := e.flags.Bool("device-mode", false, "mount the --spec fixture without nodev (allow-listed memory devices only)")
+	deviceMode := e.flags.Bool("device-mode", false, "mount the --spec fixture without nodev (root only; allow-listed memory devices only)")
 	argv, err := e.parse(args)
 	if err != nil {
 		return e.fail(err)
@@ -66,19 +72,19 @@ func runExec(e *env, args []string) int {
 }
 
 // prepareExec prepares argv to run with the fixture mounted on mountDir
-// or, without one, with specFile's fixture (the default for "") mounted in
-// a temporary directory until release.
+// or, without one, with specFile's fixture (the healthy one for "")
+// mounted in a temporary directory until release.
 func prepareExec(specFile, mountDir string, deviceMode bool, argv []string) (cmd *exec.Cmd, release func(), err error) {
 	release = func() {}
 	if mountDir != "" {
-		if mountDir, err = filepath.Abs(mountDir); err == nil {
-			cmd, err = nsrun.Command(nsrun.Config{Sys: filepath.Join(mountDir, "sys"), Dev: filepath.Join(mountDir, "dev")}, argv[0], argv[1:]...)
-		}
+		cmd, err = emulate.CommandAt(mountDir, argv[0], argv[1:]...)
 		return cmd, release, err
 	}
-	spec, err := loadSpec(specFile)
-	if err != nil {
-		return nil, release, err
+	spec := emulate.Healthy()
+	if specFile != "" {
+		if spec, err = emulate.LoadSpec(specFile); err != nil {
+			return nil, release, err
+		}
 	}
 	opts := []emulate.Option{emulate.WithKernelOpen()}
 	if deviceMode {

@@ -306,7 +306,7 @@ func TestUsage(t *testing.T) {
 		{"exec without a command is a usage error", []string{"exec"}, "no COMMAND given"},
 		{"exec with both --spec and --mount is a usage error", []string{"exec", "--spec", "a", "--mount", "b", "--", "true"}, "exclude each other"},
 		{"umount with nothing to unmount is a usage error", []string{"umount"}, "give a MOUNTPOINT or --stale"},
-		{"spec without a flag is a usage error", []string{"spec"}, "give --default or --validate"},
+		{"spec without a flag is a usage error", []string{"spec"}, "give --default, --healthy or --validate FILE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

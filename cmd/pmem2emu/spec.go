@@ -8,30 +8,43 @@ import (
 
 var specCmd = &command{
 	name:  "spec",
-	short: "print the built-in default spec, or validate a spec file",
+	short: "print a built-in spec, or validate a spec file",
 	long: `With --default, prints the built-in fixture spec as JSON: every Device DAX, pmem device,
-node, fault rule and expectation 'pmem2emu check' uses — a starting point for your own.
-With --validate FILE, decodes FILE strictly and lists every rule it breaks, each with its
+node, fault rule and expectation 'pmem2emu check' (and 'mount') uses — a starting point for
+your own. With --healthy, the quiet fixture 'pmem2emu exec' uses without --spec: the default
+without its deliberately broken devices and faults. With --validate FILE, decodes FILE strictly and lists every rule it breaks, each with its
 JSON location (exit status 1), or prints "FILE: valid" (exit status 0).`,
 	example: `pmem2emu spec --default > my.json
+pmem2emu spec --healthy
 pmem2emu spec --validate my.json`,
 	run: runSpec,
 }
 
 func runSpec(e *env, args []string) int {
-	def := e.flags.Bool("default", false, "print the built-in default spec as JSON")
+	def := e.flags.Bool("default", false, "print the built-in default spec as JSON (check, mount)")
+	healthy := e.flags.Bool("healthy", false, "print the quiet spec exec uses without --spec as JSON")
 	validate := e.flags.String("validate", "", "validate this spec file")
 	args, err := e.parse(args)
 	if err != nil {
 		return e.fail(err)
 	}
+	given := 0
+	for _, b := range []bool{*def, *healthy, *validate != ""} {
+		if b {
+			given++
+		}
+	}
 	switch {
 	case len(args) > 0:
 		return e.fail(usagef("unexpected argument %q", args[0]))
-	case *def && *validate != "":
-		return e.fail(usagef("--default and --validate exclude each other"))
-	case *def:
-		out, err := emulate.Default().Indent()
+	case given > 1:
+		return e.fail(usagef("--default, --healthy and --validate exclude each other"))
+	case *def || *healthy:
+		s := emulate.Default()
+		if *healthy {
+			s = emulate.Healthy()
+		}
+		out, err := s.Indent()
 		if err != nil {
 			return e.fail(err)
 		}
@@ -44,5 +57,5 @@ func runSpec(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%s: valid\n", *validate)
 		return exitOK
 	}
-	return e.fail(usagef("give --default or --validate FILE"))
+	return e.fail(usagef("give --default, --healthy or --validate FILE"))
 }

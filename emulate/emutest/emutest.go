@@ -56,7 +56,8 @@ func Start(t testing.TB, spec *emulate.Spec, opts ...emulate.Option) *Fixture {
 	}
 	busy := emulate.WithBusyReport(func(root string) {
 		t.Logf("emutest: %s was busy at Close: a descriptor or a working directory inside it was left open; "+
-			"the mount is detached and whatever still holds it gets ENOTCONN", root)
+			"the mount is detached, and whatever still holds it gets ENOTCONN where the connection can be aborted "+
+			"(as root, or with /sys/fs/fuse/connections mounted) or is served until it lets go", root)
 	})
 	ef, err := emulate.Mount(dir, spec, append(slices.Clip(opts), busy)...)
 	if err != nil {

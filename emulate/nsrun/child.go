@@ -25,9 +25,10 @@ const (
 
 // wire is the set-up handed from Command to the child.
 type wire struct {
-	Sys    string `json:"sys,omitempty"`
-	Dev    string `json:"dev,omitempty"`
-	UserNS bool   `json:"userns,omitempty"`
+	Sys    string   `json:"sys,omitempty"`
+	Dev    string   `json:"dev,omitempty"`
+	Zero   []string `json:"zero,omitempty"`
+	UserNS bool     `json:"userns,omitempty"`
 	// ParentNS identifies the caller's mount namespace. The child refuses
 	// to mount anything when it is still in it: a caller who replaced
 	// SysProcAttr would otherwise have the child mount over the host's
@@ -111,7 +112,7 @@ func enter(w wire) error {
 		}
 		defer unix.Close(sys)
 	}
-	dev, err := planDev(w.Dev)
+	dev, err := planDev(w.Dev, w.Zero)
 	if err != nil {
 		return err
 	}

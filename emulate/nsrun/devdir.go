@@ -24,9 +24,10 @@ type devEntry struct {
 // source already open: building it needs no path outside /dev.
 type devPlan []devEntry
 
-// planDev opens the entries of dev and the host's basics that dev does not
-// replace, and adds the standard links.
-func planDev(dev string) (plan devPlan, err error) {
+// planDev opens the entries of dev, the host's /dev/zero for each name of
+// zero and the host's basics that neither replaces, and adds the standard
+// links.
+func planDev(dev string, zero []string) (plan devPlan, err error) {
 	defer func() {
 		if err != nil {
 			plan.close()
@@ -34,6 +35,23 @@ func planDev(dev string) (plan devPlan, err error) {
 		}
 	}()
 	taken := map[string]bool{}
+	host, err := openPath("/dev", unix.O_DIRECTORY)
+	if err != nil {
+		return plan, err
+	}
+	defer unix.Close(host)
+	for _, name := range zero {
+		if taken[name] {
+			continue
+		}
+		e, err := planEntry(host, "/dev", "zero")
+		if err != nil {
+			return plan, err
+		}
+		e.name = name
+		plan = append(plan, e)
+		taken[name] = true
+	}
 	if dev != "" {
 		names, err := readNames(dev)
 		if err != nil {
@@ -45,6 +63,9 @@ func planDev(dev string) (plan devPlan, err error) {
 		}
 		defer unix.Close(dfd)
 		for _, name := range names {
+			if taken[name] {
+				continue
+			}
 			e, err := planEntry(dfd, dev, name)
 			if err != nil {
 				return plan, err
@@ -53,11 +74,6 @@ func planDev(dev string) (plan devPlan, err error) {
 			taken[name] = true
 		}
 	}
-	host, err := openPath("/dev", unix.O_DIRECTORY)
-	if err != nil {
-		return plan, err
-	}
-	defer unix.Close(host)
 	for _, name := range basics {
 		if taken[name] {
 			continue

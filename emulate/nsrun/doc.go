@@ -18,6 +18,10 @@
 // command never sees the host's disks. It holds:
 //   - each entry of Config.Dev, bind-mounted from there onto an empty file
 //     or directory of the same name (symbolic links are copied instead);
+//   - for each name of Config.Zero, the host's /dev/zero, bound the same
+//     way in place of Dev's entry of that name: memory that reads zeros
+//     and can be mapped shared, which the command can open and map
+//     whoever it runs as (a zero-backed stand-in for a device);
 //   - the host's null, zero, full, random, urandom, tty, pts and shm,
 //     bind-mounted the same way, for those the host has and Dev does not
 //     replace;

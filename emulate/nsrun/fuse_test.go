@@ -59,7 +59,24 @@ func TestThroughAFUSEMount(t *testing.T) {
 		}, lines(out), "stat")
 	})
 
+	t.Run("a name of Zero is the host's /dev/zero: it opens read-write and maps", func(t *testing.T) {
+		zcfg := cfg
+		zcfg.Zero = []string{"dax0.0"}
+		cmd := command(t, zcfg, testExe(t), "/dev/dax0.0", "/dev/pmem0")
+		cmd.Env = roleEnv("stat")
+		out, _ := testutil.OutputOK(t, cmd)
+		assert.Equal(t, []string{
+			"/dev/dax0.0 char 1:5 open=ok",
+			"/dev/pmem0 block 259:0 open=EACCES",
+		}, lines(out), "stat")
+		cmd = command(t, zcfg, testExe(t), "/dev/dax0.0")
+		cmd.Env = roleEnv("map")
+		out, _ = testutil.OutputOK(t, cmd)
+		assert.Equal(t, "/dev/dax0.0: mapped 8192 bytes shared, wrote and read back; a new mapping reads zeros\n", out)
+	})
+
 	t.Run("a node of a device-mode mount opens as its device", func(t *testing.T) {
+		testutil.RootOnly(t, "device mode mounts without nodev")
 		dev := mountTree(t, fusefs.Tree{"mem5": fusefs.CharDev(1, 5)}, &fusefs.Options{DeviceMode: true})
 		cmd := command(t, nsrun.Config{Dev: dev}, testExe(t), "/dev/mem5")
 		cmd.Env = roleEnv("stat")

@@ -23,6 +23,7 @@ import (
 func TestMain(m *testing.M) {
 	testutil.Main(m, testutil.Roles{
 		"stat":      helperStat,
+		"map":       helperMap,
 		"isolated":  helperIsolated,
 		"unpriv":    helperUnpriv,
 		"limited":   helperLimited,
@@ -115,6 +116,7 @@ func makeTree(root string) (tree, error) {
 
 func newTree(t testing.TB) tree {
 	t.Helper()
+	testutil.RootOnly(t, "its fake /dev holds a device node made with mknod")
 	tr, err := makeTree(t.TempDir())
 	require.NoError(t, err)
 	return tr
@@ -177,6 +179,46 @@ func helperStat(paths []string) int {
 		}
 		fmt.Printf("%s %s %d:%d open=%s\n", p, kind, unix.Major(st.Rdev), unix.Minor(st.Rdev), open)
 	}
+	return 0
+}
+
+// helperMap maps the device at path shared and read-write, stores
+// through the mapping, reads it back, and maps it again to see whether the
+// store persisted.
+func helperMap(args []string) int {
+	p := args[0]
+	fd, err := unix.Open(p, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "open:", err)
+		return 1
+	}
+	defer unix.Close(fd)
+	const size = 8192
+	mapping := func() ([]byte, error) {
+		return unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	}
+	m, err := mapping()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mmap:", err)
+		return 1
+	}
+	copy(m[size-5:], "hello")
+	back := string(m[size-5:])
+	unix.Munmap(m)
+	if m, err = mapping(); err != nil {
+		fmt.Fprintln(os.Stderr, "mmap again:", err)
+		return 1
+	}
+	again := "zeros"
+	if slices.ContainsFunc(m, func(b byte) bool { return b != 0 }) {
+		again = "data"
+	}
+	unix.Munmap(m)
+	if back != "hello" {
+		fmt.Fprintf(os.Stderr, "read back %q\n", back)
+		return 1
+	}
+	fmt.Printf("%s: mapped %d bytes shared, wrote and read back; a new mapping reads %s\n", p, size, again)
 	return 0
 }
 

@@ -27,6 +27,12 @@ type Config struct {
 	// it. "" gives only the basics. The private /dev is made in either
 	// case: a command run here never sees the host's disks.
 	Dev string
+	// Zero names entries of the private /dev that are the host's
+	// /dev/zero, bound in place of Dev's entry of that name (or beside
+	// Dev's entries): plain names such as "dax0.0". The command may open
+	// and map them whoever it runs as, while a node of a nodev mount in
+	// Dev opens for nobody.
+	Zero []string
 }
 
 // basics are the names the private /dev takes from the host's /dev by
@@ -91,6 +97,12 @@ func build(ctx context.Context, cfg Config, name string, args []string) (*exec.C
 	if w.Dev, err = absDir("Dev", cfg.Dev); err != nil {
 		return nil, err
 	}
+	for _, name := range cfg.Zero {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+			return nil, fmt.Errorf("nsrun: Config.Zero: %q is not a plain file name", name)
+		}
+	}
+	w.Zero = cfg.Zero
 	return newCmd(ctx, childArg0, w, append([]string{name}, args...))
 }
 

@@ -32,9 +32,11 @@ func command(t testing.TB, cfg nsrun.Config, name string, args ...string) *exec.
 	return cmd
 }
 
-func TestSupportedAsRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("these tests run as root (they make device nodes and start helpers as other users)")
+// Supported holds for root, and for any user where the kernel allows
+// user namespaces.
+func TestSupported(t *testing.T) {
+	if os.Geteuid() != 0 && userNSForbidden() != "" {
+		t.Skipf("this machine forbids unprivileged user namespaces (%s): TestSupportedWhereUserNamespacesAreForbidden checks what Supported says then", userNSForbidden())
 	}
 	require.NoError(t, nsrun.Supported())
 }
@@ -301,6 +303,10 @@ func TestFailures(t *testing.T) {
 		{"a Dev that is a file is refused by Command", nsrun.Config{Dev: file}, "true",
 			"nsrun: Config.Dev: stat " + file + ": not a directory", syscall.ENOTDIR},
 		{"an empty command name is refused by Command", cfg, "", "nsrun: empty command name", nil},
+		{"a Zero name with a slash is refused by Command", nsrun.Config{Zero: []string{"sub/dax0.0"}}, "true",
+			`nsrun: Config.Zero: "sub/dax0.0" is not a plain file name`, nil},
+		{"a Zero name .. is refused by Command", nsrun.Config{Zero: []string{".."}}, "true",
+			`nsrun: Config.Zero: ".." is not a plain file name`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd, err := nsrun.Command(c.cfg, c.cmd)
@@ -316,6 +322,7 @@ func TestFailures(t *testing.T) {
 }
 
 func TestSupportedWithoutCapSysAdmin(t *testing.T) {
+	testutil.RootOnly(t, "it drops CAP_SYS_ADMIN, which only root has, to see root's namespaces fail")
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
 		t.Fatalf("%v (install it: apt-get install util-linux)", err)

@@ -40,6 +40,7 @@ func userNSForbidden() string {
 // a copy of this test binary, which that user can execute, on a tree that
 // user can read.
 func TestAnUnprivilegedUser(t *testing.T) {
+	testutil.RootOnly(t, "it runs the runner as another user")
 	dir := testutil.PublicDir(t)
 	tr, err := makeTree(filepath.Join(dir, "tree"))
 	require.NoError(t, err)
@@ -102,6 +103,7 @@ func helperUnpriv(args []string) int {
 // without privileges inside a user namespace whose limit of user
 // namespaces is 0: set there, it binds nobody else.
 func TestSupportedWhereUserNamespacesAreForbidden(t *testing.T) {
+	testutil.RootOnly(t, "it maps root and another user into a user namespace")
 	cmd := testutil.Command("limited")
 	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: otherUser, HostID: otherUser, Size: 1}}
 	cmd.SysProcAttr = &syscall.SysProcAttr{

@@ -108,9 +108,8 @@ func TestMountsAreNodevNosuidAndPrivate(t *testing.T) {
 	t.Run("with AllowOther another user gets in, and the files' modes still hold", func(t *testing.T) {
 		dir := filepath.Join(testutil.PublicDir(t), "mnt")
 		require.NoError(t, mkdir(dir))
-		spec := emulate.Default()
+		spec := emulate.Default() // its data/secret is root's, mode 0600
 		spec.Nodes = append(spec.Nodes,
-			emulate.Node{Path: "data/secret", Type: fusefs.TypeFile, Mode: 0o600, Content: "root only\n"},
 			emulate.Node{Path: "data/public", Type: fusefs.TypeFile, Mode: 0o644, Content: "everyone\n"},
 			emulate.Node{Path: "dev/null0", Type: fusefs.TypeCharDev, Major: 1, Minor: 3, Mode: 0o666})
 		f, err := emulate.Mount(dir, spec, emulate.WithFusefsOptions(fusefs.Options{AllowOther: true}))

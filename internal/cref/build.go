@@ -16,17 +16,23 @@ import (
 //go:embed csrc/probe.c
 var probeSource []byte
 
+//go:embed csrc/mapdax.c
+var mapDAXSource []byte
+
 // Hints name the Debian packages that provide what the probe needs.
 const (
 	gccHint     = "apt-get install -y gcc"
 	libpmemHint = "apt-get install -y libpmem2-dev (the C reference library, PMDK 1.12.1)"
 )
 
-var built struct {
+// program is one C program of csrc, built at most once per test binary.
+type program struct {
 	once sync.Once
 	path string
 	err  error
 }
+
+var probe, mapDAX program
 
 // Build compiles the probe against the installed libpmem2 and returns the
 // path of the executable. The first call of a test binary compiles; later
@@ -39,17 +45,30 @@ var built struct {
 // run are removed on the way, so runs do not pile up.
 func Build(t testing.TB) string {
 	t.Helper()
-	built.once.Do(func() { built.path, built.err = build() })
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
+	return probe.build(t, "probe", probeSource)
 }
 
-func build() (string, error) {
+// BuildMapDAX compiles csrc/mapdax.c, a C program that maps a Device DAX
+// with pmem2_map_new and stores through the mapping (its comment says
+// what it prints), as Build compiles the probe.
+func BuildMapDAX(t testing.TB) string {
+	t.Helper()
+	return mapDAX.build(t, "mapdax", mapDAXSource)
+}
+
+func (p *program) build(t testing.TB, name string, src []byte) string {
+	t.Helper()
+	p.once.Do(func() { p.path, p.err = compile(name, src) })
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	return p.path
+}
+
+func compile(name string, source []byte) (string, error) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		return "", fmt.Errorf("cref: gcc is needed to build the C reference probe: %v\n\t%s", err, gccHint)
+		return "", fmt.Errorf("cref: gcc is needed to build the C program %s: %v\n\t%s", name, err, gccHint)
 	}
 	parent := filepath.Join(os.TempDir(), fmt.Sprintf("pmem2emu-cref-%d", os.Geteuid()))
 	if err := os.MkdirAll(parent, 0o700); err != nil {
@@ -60,14 +79,14 @@ func build() (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("cref: %w", err)
 	}
-	src := filepath.Join(dir, "probe.c")
-	if err := os.WriteFile(src, probeSource, 0o600); err != nil {
+	src := filepath.Join(dir, name+".c")
+	if err := os.WriteFile(src, source, 0o600); err != nil {
 		return "", fmt.Errorf("cref: %w", err)
 	}
-	exe := filepath.Join(dir, "probe")
+	exe := filepath.Join(dir, name)
 	out, err := exec.Command(gcc, "-O2", "-Wall", "-Werror", "-o", exe, src, "-lpmem2").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("cref: gcc %s -lpmem2: %v\n%s\n\tthe probe needs libpmem2.h and libpmem2.so: %s", src, err, out, libpmemHint)
+		return "", fmt.Errorf("cref: gcc %s -lpmem2: %v\n%s\n\tthe program needs libpmem2.h and libpmem2.so: %s", src, err, out, libpmemHint)
 	}
 	return exe, nil
 }

@@ -16,6 +16,12 @@
 // alignment, numa_node, device_id, usc and badblocks (the list is
 // Result.BadBlockList).
 //
+// A second program, csrc/mapdax.c (BuildMapDAX), does what a C program does
+// with a Device DAX it may open: pmem2_map_new at a chosen granularity,
+// a store through the mapping, pwrite_mcsafe and pread_mcsafe. The
+// unprivileged suite runs it under `pmem2emu exec` as root and as uid
+// 65534.
+//
 // # Crashes
 //
 // The C library crashes (SIGSEGV in libndctl) on some inputs, a Device DAX

@@ -76,11 +76,13 @@ func Env(role string) []string {
 }
 
 // CommandAs is Command for the user uid:gid, who cannot read the test
-// binary in its private directory: it runs a copy placed in a PublicDir.
+// binary in its private directory: it runs a copy placed in a PublicDir,
+// with SysProcAttr.Credential. (A caller may replace SysProcAttr to start
+// the role as root and switch later; User.Role switches in the child and
+// presents /dev/fuse too.)
 func CommandAs(t testing.TB, uid, gid uint32, role string, args ...string) *exec.Cmd {
 	t.Helper()
-	exe := filepath.Join(PublicDir(t), filepath.Base(os.Args[0]))
-	copyExe(t, exe)
+	exe := testBinary(t)
 	cmd := Command(role, args...)
 	cmd.Path, cmd.Args[0] = exe, exe
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
@@ -101,9 +103,10 @@ func PublicDir(t testing.TB) string {
 	return dir
 }
 
-func copyExe(t testing.TB, to string) {
+// copyFile copies the executable file from to the new file to.
+func copyFile(t testing.TB, from, to string) {
 	t.Helper()
-	src, err := os.Open("/proc/self/exe")
+	src, err := os.Open(from)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestARoleRunsInsteadOfTheTests(t *testing.T) {
 		assert.Contains(t, stderr, `no role "nonesuch"; roles: echo`)
 	})
 	t.Run("another user runs a copy of the binary", func(t *testing.T) {
-		require.Zero(t, os.Geteuid(), "this test runs the binary as another user and needs root")
+		testutil.RootOnly(t, "it runs the binary as another user")
 		cmd := testutil.CommandAs(t, 65534, 65534, "echo", "as nobody")
 		stdout, _, code := testutil.Output(t, cmd)
 		assert.Equal(t, "as nobody\n", stdout)
@@ -67,7 +67,7 @@ func TestEventuallyAndWithin(t *testing.T) {
 // directory whose name mountinfo escapes is found under its real name,
 // with its options.
 func TestTheMountTable(t *testing.T) {
-	require.Zero(t, os.Geteuid(), "this test mounts a tmpfs and needs root")
+	testutil.RootOnly(t, "it mounts a tmpfs")
 	base, err := filepath.EvalSymlinks(t.TempDir())
 	require.NoError(t, err)
 	dir := filepath.Join(base, "a b\\c")
@@ -103,4 +103,68 @@ func TestTheCLIIsBuiltOnceAndRuns(t *testing.T) {
 	assert.Equal(t, bin, testutil.CLI(t))
 	stdout, _ := testutil.OutputOK(t, exec.Command(bin, "spec", "--default"))
 	assert.Contains(t, stdout, `"dax_devices"`)
+}
+
+// A User is who the command runs as, with /dev/fuse in the mode asked for,
+// a home of its own, and the host left as it was.
+func TestAUserRunsWithItsOwnFuseMode(t *testing.T) {
+	testutil.RootOnly(t, "it switches users and binds a node over /dev/fuse")
+	var host unix.Stat_t
+	require.NoError(t, unix.Stat("/dev/fuse", &host))
+	before := testutil.Lines(testutil.Mounts(t, nil))
+	script := `id -u; id -g; id -G; stat -c '%a %u %t:%T' /dev/fuse
+		[ "$HOME" = "$TMPDIR" ] && stat -c '%u %a' "$HOME"
+		[ -r /dev/fuse ] && [ -w /dev/fuse ] && echo fuse open || echo fuse closed`
+	for _, u := range append(testutil.Users(), testutil.Nobody) {
+		t.Run(u.String(), func(t *testing.T) {
+			mode := fmt.Sprintf("%o", host.Mode&0o7777)
+			if u.FuseMode != 0 {
+				mode = fmt.Sprintf("%o", u.FuseMode)
+			}
+			open := "closed"
+			if u.FuseOpen(t) {
+				open = "open"
+			}
+			stdout, _ := testutil.OutputOK(t, u.Command(t, "sh", "-c", script))
+			assert.Equal(t, "65534\n65534\n65534\n"+mode+" 0 a:e5\n65534 700\nfuse "+open+"\n", stdout)
+		})
+	}
+	var after unix.Stat_t
+	require.NoError(t, unix.Stat("/dev/fuse", &after))
+	assert.Equal(t, host.Mode, after.Mode, "the host's /dev/fuse")
+	assert.Equal(t, before, testutil.Lines(testutil.Mounts(t, nil)), "the host's mount table")
+}
+
+// A test binary can run its own tests, or a role, as a user.
+func TestAUserRunsThisTestBinary(t *testing.T) {
+	testutil.RootOnly(t, "it switches users")
+	stdout, _ := testutil.OutputOK(t, testutil.Nobody.Tests(t, "-test.run", "^TestEventuallyAndWithin$", "-test.v"))
+	assert.Contains(t, stdout, "--- PASS: TestEventuallyAndWithin")
+	stdout, _, code := testutil.Output(t, testutil.Nobody.Role(t, "echo", "a role"))
+	assert.Equal(t, "a role\n", stdout)
+	assert.Equal(t, 3, code)
+}
+
+// RootOnly lets root through and skips anyone else, listing the test in
+// the file RootOnlyLog names.
+func TestRootOnlySkipsOthersAndSaysSo(t *testing.T) {
+	testutil.RootOnly(t, "it runs the binary as another user")
+	log := filepath.Join(testutil.PublicDir(t), "root-only.log")
+	require.NoError(t, os.WriteFile(log, nil, 0o666))
+	require.NoError(t, os.Chmod(log, 0o666))
+	cmd := testutil.Nobody.Tests(t, "-test.run", "^TestRootOnlyItself$", "-test.v")
+	cmd.Env = append(cmd.Env, testutil.RootOnlyLog+"="+log)
+	stdout, _ := testutil.OutputOK(t, cmd)
+	assert.Contains(t, stdout, "--- SKIP: TestRootOnlyItself")
+	assert.Contains(t, stdout, "needs root: nothing but root may do this")
+	b, err := os.ReadFile(log)
+	require.NoError(t, err)
+	assert.Equal(t, "testutil TestRootOnlyItself: needs root: nothing but root may do this\n", string(b))
+}
+
+// TestRootOnlyItself is what TestRootOnlySkipsOthersAndSaysSo runs as a
+// user; as root, RootOnly must let it through.
+func TestRootOnlyItself(t *testing.T) {
+	testutil.RootOnly(t, "nothing but root may do this")
+	require.Zero(t, os.Geteuid(), "RootOnly let a user through")
 }

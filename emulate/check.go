@@ -91,8 +91,12 @@ func (s *Spec) ChecksFor(c Caller) []Check {
 			add(in.loc, devPath, in.d.Expect)
 			continue
 		}
-		if o, ok := s.deriveDAX(b, &in); ok {
-			out = append(out, Check{Source: in.loc, Path: devPath, Mode: ModePath, Expect: o, Derived: true})
+		if o, byCaller, ok := s.deriveDAX(b, &in, c); ok {
+			ck := Check{Source: in.loc, Path: devPath, Mode: ModePath, Expect: o, Derived: true}
+			if byCaller {
+				ck.Caller = c
+			}
+			out = append(out, ck)
 		}
 	}
 	for _, in := range s.pmemInfos() {
@@ -113,19 +117,22 @@ func (s *Spec) ChecksFor(c Caller) []Check {
 	return out
 }
 
-func (s *Spec) deriveDAX(b *builder, in *daxInfo) (Outcome, bool) {
+// deriveDAX is the derived outcome of a Device DAX for caller c; byCaller
+// when it holds for c only, ok false when none is derived.
+func (s *Spec) deriveDAX(b *builder, in *daxInfo, c Caller) (o Outcome, byCaller, ok bool) {
 	devPath := "dev/" + in.d.Name
 	if s.touchesNode(devPath) {
-		return Outcome{}, false
+		return Outcome{}, false, false
 	}
 	if s.touchesAny(b.generatedBy(in.loc)) {
-		return Outcome{}, true
+		return Outcome{}, false, true
 	}
-	o := Outcome{FromFD: new(pmem2.Code(0))}
+	o = Outcome{FromFD: new(pmem2.Code(0))}
+	byCaller = s.deriveRAS(b, in, c, &o)
 	if !in.ndBus {
 		o.SizeRC = new(pmem2.ErrDAXRegionNotFound)
 		o.AlignmentRC = new(pmem2.ErrInvalidAlignmentFormat)
-		return o, true
+		return o, byCaller, true
 	}
 	if in.d.SizeRaw == nil {
 		o.Size = new(in.d.Size)
@@ -133,7 +140,7 @@ func (s *Spec) deriveDAX(b *builder, in *daxInfo) (Outcome, bool) {
 	if in.d.AlignRaw == nil {
 		o.Alignment = new(in.align)
 	}
-	return o, true
+	return o, byCaller, true
 }
 
 // touchesNode reports whether a declared node or fault may change what

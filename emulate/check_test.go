@@ -69,26 +69,38 @@ func TestDevicesWithoutExpectationsGetDerivedChecks(t *testing.T) {
 		},
 	}
 	got := map[string]string{}
-	for _, c := range s.Checks() {
+	for _, c := range s.ChecksFor(emulate.CallerRoot) {
 		if !c.Derived || c.Mode != emulate.ModePath {
 			t.Errorf("%s: derived %v mode %s", c.Path, c.Derived, c.Mode)
 		}
 		got[c.Path] = c.Expect.String()
 	}
+	// The region's NUMA node, its one generated DIMM's id and count (the
+	// regions take nmem0… in order), its bad blocks.
+	ras := func(n int) string {
+		return fmt.Sprintf(`numa_node 0, device_id "8089-a2-1837-706d%04x", usc 0, badblocks []`, n)
+	}
 	want := map[string]string{
-		"dev/dax0.0": "from_fd 0, size 1073741824, alignment 2097152",
-		"dev/dax1.0": "from_fd 0, alignment 2097152",
+		"dev/dax0.0": "from_fd 0, size 1073741824, alignment 2097152, " + ras(0),
+		"dev/dax1.0": "from_fd 0, alignment 2097152, " + ras(1),
 		// dax_region/ is PMDK 1.9's: today's C reads the nd_dax.
-		"dev/dax2.0": "from_fd 0, size 1073741824, alignment 2097152",
-		// Where C crashes, pmem2's documented codes.
-		"dev/dax5.0": "from_fd 0, size_rc PMEM2_E_DAX_REGION_NOT_FOUND, alignment_rc PMEM2_E_INVALID_ALIGNMENT_FORMAT",
-		"dev/dax6.0": "from_fd 0, size 1073741824",
+		"dev/dax2.0": "from_fd 0, size 1073741824, alignment 2097152, " + ras(2),
+		// Where C crashes, pmem2's documented codes; no region holds it.
+		"dev/dax5.0": "from_fd 0, size_rc PMEM2_E_DAX_REGION_NOT_FOUND, alignment_rc PMEM2_E_INVALID_ALIGNMENT_FORMAT, " +
+			"numa_node_rc PMEM2_E_DAX_REGION_NOT_FOUND, device_id_rc PMEM2_E_NOSUPP, usc_rc PMEM2_E_NOSUPP, badblocks []",
+		"dev/dax6.0": "from_fd 0, size 1073741824, " + ras(5),
 		"dev/dax3.0": "open ok",
 		"dev/pmem0":  "from_fd PMEM2_E_INVALID_FILE_TYPE",
 	}
 	for p, w := range want {
 		if got[p] != w {
 			t.Errorf("%s: derived %q, want %q", p, got[p], w)
+		}
+	}
+	// A user cannot place a device among its region's bad blocks.
+	for _, c := range s.ChecksFor(emulate.CallerUser) {
+		if c.Path == "dev/dax0.0" {
+			assert.Equal(t, "from_fd 0, size 1073741824, alignment 2097152, "+strings.Replace(ras(0), "badblocks []", "badblocks_rc PMEM2_E_CANNOT_READ_BOUNDS", 1), c.Expect.String())
 		}
 	}
 	if _, ok := got["dev/dax4.0"]; ok {

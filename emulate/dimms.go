@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
 // DIMM is one NVDIMM on an NFIT bus, nmemN: the kernel's nmemN device with
@@ -273,6 +275,53 @@ func (s *Spec) wholeDIMMs(b *builder, names []string) bool {
 		if d.ID != nil && *d.ID == "" || d.DirtyShutdown < 0 || s.touchesAny(b.generatedBy(fmt.Sprintf("dimms[%d]", i))) {
 			return false
 		}
+	}
+	return true
+}
+
+// deriveRAS adds to o, the derived outcome of the Device DAX in, what
+// NumaNode, DeviceID, DeviceUSC and BadBlocks return for caller c (see
+// Spec.Checks), unless a declared node or fault touches what they read:
+// the files of the device's region and of its DIMMs. It reports whether
+// what it added holds only for c.
+func (s *Spec) deriveRAS(b *builder, in *daxInfo, c Caller, o *Outcome) (byCaller bool) {
+	if !in.ndBus {
+		// No region holds the device: no NUMA node, no DIMMs, and an
+		// empty bad block context.
+		o.NUMANodeRC = new(pmem2.ErrDAXRegionNotFound)
+		o.DeviceIDRC, o.USCRC = new(pmem2.ErrNoSupp), new(pmem2.ErrNoSupp)
+		o.BadBlocks = new(BadBlocks(nil))
+		return false
+	}
+	if b.lay == nil {
+		return false
+	}
+	pl := b.lay.place[in.loc]
+	r := pl.region
+	deps := b.generatedBy(r.owner())
+	for _, m := range r.mappings {
+		deps = append(deps, b.generatedBy(m.dimm.loc)...)
+	}
+	if s.touchesAny(deps) {
+		return false
+	}
+	o.NUMANode = new(r.numa)
+	if id, ok := r.dimmIDs(); ok {
+		o.DeviceID = new(id)
+	} else {
+		o.DeviceIDRC = new(pmem2.ErrNoSupp)
+	}
+	if usc, ok := r.usc(); ok {
+		o.USC = new(usc)
+	} else {
+		o.USCRC = new(pmem2.ErrNoSupp)
+	}
+	if c == CallerRoot {
+		o.BadBlocks = new(clip(b.lay.regionSectors(r), pl.start-r.start, pl.size))
+	} else {
+		// The nd_dax's resource, which places the device in its region,
+		// is root's (0400).
+		o.BadBlocksRC = new(pmem2.ErrCannotReadBounds)
 	}
 	return true
 }

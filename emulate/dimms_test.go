@@ -167,3 +167,25 @@ func statT(t *testing.T, p string) unix.Stat_t {
 	require.NoError(t, unix.Lstat(p, &st))
 	return st
 }
+
+// A device without an expectation gets its NUMA node, id, count and bad
+// blocks derived from the declaration (bad blocks for root; a user gets
+// PMEM2_E_CANNOT_READ_BOUNDS), and pmem2 returns them.
+func TestDerivedChecksCoverDIMMsAndBadBlocks(t *testing.T) {
+	s := dimmSpec()
+	byPath := map[string]string{}
+	for _, c := range s.ChecksFor(emulate.CallerRoot) {
+		byPath[c.Path] = c.Expect.String()
+	}
+	assert.Equal(t, `from_fd 0, size 2147483648, alignment 2097152, numa_node 1, device_id "8089-a2-1837-00000abe8089-a2-1837-00000abd", usc 3, `+
+		`badblocks [1048576+262144 1310720+262144 1572864+262144 1835008+262144]`, byPath["dev/dax1.0"])
+	f := emutest.Start(t, s)
+	checked := 0
+	for _, c := range s.Checks() {
+		if c.Expect.DeviceID != nil {
+			checked++
+		}
+		assert.Empty(t, c.Expect.Mismatches(observe(f.Path(c.Path), f.Sysfs(), c.Mode)), c.Path)
+	}
+	assert.Equal(t, 3, checked, "every Device DAX")
+}

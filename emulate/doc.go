@@ -97,6 +97,19 @@
 // FIEMAP, which FUSE does not support: the bad block context of such a file
 // fails with -EOPNOTSUPP, -EBADF for an O_PATH descriptor).
 //
+// A Device DAX's derived check also holds what NumaNode, DeviceID,
+// DeviceUSC and BadBlocks return: its region's NUMA node; the ids of the
+// region's DIMMs concatenated in libndctl's DIMM order (the bus directory's
+// order reversed: each DIMM is added at the head of its list), or
+// PMEM2_E_NOSUPP when one has none; the sum of their dirty shutdown counts,
+// or PMEM2_E_NOSUPP when one has none; for root, the region's badblocks
+// lines that overlap the device, cut to it and relative to it, and for any
+// other user PMEM2_E_CANNOT_READ_BOUNDS (placing the device needs its
+// nd_dax's resource, mode 0400). On an e820 bus the id is "" and the count
+// 0; without the NVDIMM bus, PMEM2_E_DAX_REGION_NOT_FOUND, PMEM2_E_NOSUPP
+// twice and no bad blocks. They are left out when declared nodes or faults
+// touch the files of the device's region or DIMMs.
+//
 // Clearing bad blocks (pmem2_badblock_clear) is out of scope: on a Device
 // DAX it submits ARS and clear-error commands through an ioctl on the bus
 // device (/dev/ndctl0), which the fixture does not emulate (its DIMMs and

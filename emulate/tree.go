@@ -44,6 +44,9 @@ type builder struct {
 	owner map[string]string   // path → JSON location of its generator
 	owned map[string][]string // JSON location → paths it generated
 	raw   map[string]string   // file filled by size_raw/align_raw → location
+	// lay is where the devices lie, their regions' DIMMs included; nil
+	// when the spec's sizes do not fit.
+	lay *layout
 	// clashed records reported pairs of generators, so a clash is
 	// reported once, at the first path the two share.
 	clashed map[[2]string]bool
@@ -154,6 +157,7 @@ func (s *Spec) build(p *problems) *builder {
 	daxs := s.daxInfos()
 	pmems := s.pmemInfos()
 	dimms := s.interleave(lay, p)
+	b.lay = lay
 	if lay.ndBus || len(dimms) > 0 {
 		b.ndBus(s.nfit())
 	}

@@ -22,7 +22,7 @@ type DIMM struct {
 	// ID is the DIMM's unique id, nfit/id, as the kernel writes it from
 	// the NFIT ("VVVV-LL-DDDD-SSSSSSSS": vendor, manufacturing location
 	// and date, serial number, in hex). Nil generates one
-	// ("8089-a2-1837-706d00NN" for nmemNN); "" leaves the file out, as
+	// ("8089-a2-1837-706dNNNN", NNNN the DIMM's number in hex); "" leaves the file out, as
 	// kernels before 4.17 do, and libndctl then has no id for the DIMM.
 	ID *string `json:"id,omitempty"`
 	// DirtyShutdown is nfit/dirty_shutdown, the count of shutdowns in

@@ -97,7 +97,7 @@ func rasDefault() ([]DIMM, []DAXDevice, []Node, []Fault) {
 			ras(0, new(id22+id21), 0, new(uint64(3)), 0, &BadBlocks{{gib - 4096, 4096}}, 0)),
 		dev("dax21.1", 0, []string{"nmem21", "nmem22"}, []BadBlock{{0, 4096}, {mib, mib}},
 			ras(0, new(id22+id21), 0, new(uint64(3)), 0, &BadBlocks{{0, 4096}, {mib, 256 << 10}, {mib + 256<<10, 256 << 10}, {mib + 512<<10, 256 << 10}, {mib + 768<<10, 256 << 10}}, 0)),
-		// nmem23 has no nfit/id (a kernel before 4.17): libndctl keeps no
+		// nmem23 has no nfit/id (as on older kernels): libndctl keeps no
 		// unique id, pmem2_source_device_id returns PMEM2_E_NOSUPP; the
 		// count is unaffected.
 		dev("dax22.0", 0, []string{"nmem23"}, nil,

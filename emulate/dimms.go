@@ -22,8 +22,9 @@ type DIMM struct {
 	// ID is the DIMM's unique id, nfit/id, as the kernel writes it from
 	// the NFIT ("VVVV-LL-DDDD-SSSSSSSS": vendor, manufacturing location
 	// and date, serial number, in hex). Nil generates one
-	// ("8089-a2-1837-706dNNNN", NNNN the DIMM's number in hex); "" leaves the file out, as
-	// kernels before 4.17 do, and libndctl then has no id for the DIMM.
+	// ("8089-a2-1837-706dNNNN", NNNN the DIMM's number in hex); "" leaves
+	// the file out, as older kernels do, and libndctl then has no id for
+	// the DIMM.
 	ID *string `json:"id,omitempty"`
 	// DirtyShutdown is nfit/dirty_shutdown, the count of shutdowns in
 	// which the DIMM may have lost data; negative leaves the file out, as

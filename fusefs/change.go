@@ -20,8 +20,8 @@ func (s *Server) changeErr(op, p string) error {
 // Set adds the node at path or replaces the one there; missing parents are
 // created as default directories. A node of the same type is updated in
 // place (a directory keeps its children, a file takes the new Data and
-// Size, open descriptors see the change); a node of another type replaces
-// the old one and its subtree.
+// Size, open descriptors see the change); a node of another type, or a
+// device node with other numbers, replaces the old one and its subtree.
 func (s *Server) Set(path string, n *Node) error {
 	p, err := apiPath("set", path)
 	if err != nil {

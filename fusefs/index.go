@@ -150,7 +150,8 @@ type setResult struct {
 // set adds or replaces the node at p, creating missing parents as default
 // directories. A node of the same type is updated in place (a directory
 // keeps its children, a file takes the new Data and Size); a node of another
-// type replaces the old one and its subtree. Callers hold mu and validated
+// type, or a device node with other numbers (see renumbered), replaces the
+// old one and its subtree. Callers hold mu and validated
 // p and n.
 func (x *index) set(p string, n *Node) (setResult, error) {
 	if p == "." {
@@ -165,7 +166,7 @@ func (x *index) set(p string, n *Node) (setResult, error) {
 		c := d.child(name)
 		if !deeper {
 			switch {
-			case c != nil && c.typ == n.Type:
+			case c != nil && c.typ == n.Type && !renumbered(c, n):
 				c.assign(n, x.born)
 				c.changed.Store(c.typ == TypeFile)
 				res.inPlace = true
@@ -216,4 +217,12 @@ func (e *entry) node() Node {
 		n.Size = e.data.size
 	}
 	return n
+}
+
+// renumbered reports whether n gives device node c other numbers. The
+// kernel takes a node's st_rdev only when it first meets the inode and
+// never refreshes it, so such a node is replaced (a new inode) rather than
+// updated in place.
+func renumbered(c *entry, n *Node) bool {
+	return (c.typ == TypeCharDev || c.typ == TypeBlockDev) && (c.major != n.Major || c.minor != n.Minor)
 }

@@ -23,6 +23,7 @@ func TestRuntimeChangesShowOnTheNextCall(t *testing.T) {
 			"d/f":    fusefs.File("old\n"),
 			"d/link": fusefs.Symlink("f"),
 			"hop":    fusefs.Symlink("d/link"),
+			"cdev":   fusefs.CharDev(1, 3),
 		}
 	}
 	tests := []struct {
@@ -105,6 +106,10 @@ func TestRuntimeChangesShowOnTheNextCall(t *testing.T) {
 			func(t *testing.T, dir string) { wantRead(t, dir, "d/f", "old\n") },
 			func(srv *fusefs.Server) error { return srv.Set("d/f", fusefs.Symlink("link")) },
 			func(t *testing.T, dir string) { wantLink(t, dir, "d/f", "link") }},
+		{"a device node given new numbers shows them on the next stat",
+			func(t *testing.T, dir string) { wantRdev(t, dir, "cdev", 1, 3) },
+			func(srv *fusefs.Server) error { return srv.Set("cdev", fusefs.CharDev(1, 5)) },
+			func(t *testing.T, dir string) { wantRdev(t, dir, "cdev", 1, 5) }},
 		{"a directory replaced by a file loses its subtree",
 			func(t *testing.T, dir string) { wantRead(t, dir, "d/f", "old\n") },
 			func(srv *fusefs.Server) error { return srv.Set("d", fusefs.File("flat")) },
@@ -240,5 +245,14 @@ func wantNames(t *testing.T, dir, p string, want ...string) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("%s lists %q, want %q", p, got, want)
+	}
+}
+
+// wantRdev checks the device numbers lstat reports for rel.
+func wantRdev(t *testing.T, dir, rel string, major, minor uint32) {
+	t.Helper()
+	st := lstat(t, filepath.Join(dir, rel))
+	if got := [2]uint32{unix.Major(st.Rdev), unix.Minor(st.Rdev)}; got != [2]uint32{major, minor} {
+		t.Errorf("%s is %d:%d, want %d:%d", rel, got[0], got[1], major, minor)
 	}
 }

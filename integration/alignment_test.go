@@ -17,20 +17,11 @@ import (
 func TestAlignment(t *testing.T) {
 	t.Run("sources with a fixed alignment", func(t *testing.T) {
 		f := start(t, nil)
-		for _, c := range []struct {
-			name  string
-			rel   string
-			flags int
-		}{
-			{"a regular file is aligned to the page size", "data/small", rdonly},
-			{"an empty regular file is aligned to the page size", "data/empty", rdwr},
-			{"a regular file opened O_PATH is aligned to the page size", "data/small", opath},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, c.flags)
-				alignmentCall.check(t, f, src, valueCase{value: page})
-			})
-		}
+		alignmentCall.checkEach(t, f, []sourceCase{
+			{"data/small", rdonly, valueCase{name: "a regular file is aligned to the page size", value: page}},
+			{"data/empty", rdwr, valueCase{name: "an empty regular file is aligned to the page size", value: page}},
+			{"data/small", opath, valueCase{name: "a regular file opened O_PATH is aligned to the page size", value: page}},
+		})
 		t.Run("an anonymous source is aligned to the page size", func(t *testing.T) {
 			src, err := pmem2.SourceFromAnon(1)
 			wantCode(t, err, 0)
@@ -44,22 +35,13 @@ func TestAlignment(t *testing.T) {
 	})
 
 	t.Run("Device DAX", func(t *testing.T) {
-		f := start(t, nil)
-		for _, c := range []struct {
-			rel string
-			valueCase
-		}{
-			{"dev/dax0.0", valueCase{name: "a Device DAX on the dax bus has its nd_dax's alignment", value: 2 * mib}},
-			{"dev/dax1.0", valueCase{name: "a Device DAX in the dax class has its nd_dax's alignment", value: 4 * kib}},
-			{"dev/dax2.0", valueCase{name: "a Device DAX with no NVDIMM bus is INVALID_ALIGNMENT_FORMAT where C crashes",
+		alignmentCall.checkEach(t, start(t, nil), []sourceCase{
+			{"dev/dax0.0", opath, valueCase{name: "a Device DAX on the dax bus has its nd_dax's alignment", value: 2 * mib}},
+			{"dev/dax1.0", opath, valueCase{name: "a Device DAX in the dax class has its nd_dax's alignment", value: 4 * kib}},
+			{"dev/dax2.0", opath, valueCase{name: "a Device DAX with no NVDIMM bus is INVALID_ALIGNMENT_FORMAT where C crashes",
 				want: pmem2.ErrInvalidAlignmentFormat,
 				msg:  []string{"pmem2_source_alignment", "find nd_dax", "{sys}/dev/char/252:2", "no nd_dax in an NVDIMM region"}}},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, opath)
-				alignmentCall.check(t, f, src, c.valueCase)
-			})
-		}
+		})
 	})
 
 	t.Run("a Device DAX's alignment is its nd_dax's, whatever dax_region/align and its own say", func(t *testing.T) {
@@ -110,13 +92,13 @@ func testAlignContents(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			require.NoError(t, f.WriteFile(alignFile, []byte(c.content)))
-			before := f.Server().Calls(alignFile, fusefs.OpRead)
 			var msg []string
 			if c.want != 0 {
 				msg = []string{"pmem2_source_alignment", "check alignment", "/align"}
 			}
-			alignmentCall.check(t, f, src, valueCase{want: c.want, value: c.align, msg: msg})
-			if f.Server().Calls(alignFile, fusefs.OpRead) == before {
+			if callsDuring(f, alignFile, fusefs.OpRead, func() {
+				alignmentCall.check(t, f, src, valueCase{want: c.want, value: c.align, msg: msg})
+			}) == 0 {
 				t.Error("Alignment did not read the nd_dax's align: a cached value was used")
 			}
 		})

@@ -21,25 +21,14 @@ import (
 // either can fail.
 func TestSize(t *testing.T) {
 	t.Run("regular files", func(t *testing.T) {
-		f := start(t, nil)
-		for _, c := range []struct {
-			name  string
-			rel   string
-			flags int
-			size  uint64
-		}{
-			{"an empty file has size 0", "data/empty", rdonly, 0},
-			{"a small file has its length", "data/small", rdonly, 12},
-			{"a sparse 1 TiB file has its st_size", "data/sparse", rdonly, 1 << 40},
-			{"a file opened through a symlink has the file's size", "data/link", rdonly, 12},
-			{"a file opened O_RDWR has its length", "data/small", rdwr, 12},
-			{"a file opened O_PATH has its length", "data/small", opath, 12},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, c.flags)
-				sizeCall.check(t, f, src, valueCase{value: c.size})
-			})
-		}
+		sizeCall.checkEach(t, start(t, nil), []sourceCase{
+			{"data/empty", rdonly, valueCase{name: "an empty file has size 0", value: 0}},
+			{"data/small", rdonly, valueCase{name: "a small file has its length", value: 12}},
+			{"data/sparse", rdonly, valueCase{name: "a sparse 1 TiB file has its st_size", value: 1 << 40}},
+			{"data/link", rdonly, valueCase{name: "a file opened through a symlink has the file's size", value: 12}},
+			{"data/small", rdwr, valueCase{name: "a file opened O_RDWR has its length", value: 12}},
+			{"data/small", opath, valueCase{name: "a file opened O_PATH has its length", value: 12}},
+		})
 	})
 
 	t.Run("a regular file's size is a fresh fstat on every call", func(t *testing.T) {
@@ -99,22 +88,13 @@ func TestSize(t *testing.T) {
 	})
 
 	t.Run("Device DAX", func(t *testing.T) {
-		f := start(t, nil)
-		for _, c := range []struct {
-			rel string
-			valueCase
-		}{
-			{"dev/dax0.0", valueCase{name: "a Device DAX on the dax bus has its nd_dax's size", value: gib}},
-			{"dev/dax1.0", valueCase{name: "a Device DAX in the dax class has its nd_dax's size", value: 512 * mib}},
-			{"dev/dax2.0", valueCase{name: "a Device DAX with no NVDIMM bus is DAX_REGION_NOT_FOUND where C crashes",
+		sizeCall.checkEach(t, start(t, nil), []sourceCase{
+			{"dev/dax0.0", opath, valueCase{name: "a Device DAX on the dax bus has its nd_dax's size", value: gib}},
+			{"dev/dax1.0", opath, valueCase{name: "a Device DAX in the dax class has its nd_dax's size", value: 512 * mib}},
+			{"dev/dax2.0", opath, valueCase{name: "a Device DAX with no NVDIMM bus is DAX_REGION_NOT_FOUND where C crashes",
 				want: pmem2.ErrDAXRegionNotFound,
 				msg:  []string{"pmem2_source_size", "find nd_dax", "{sys}/dev/char/252:2", "no nd_dax in an NVDIMM region"}}},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				src, _ := newSource(t, f, c.rel, opath)
-				sizeCall.check(t, f, src, c.valueCase)
-			})
-		}
+		})
 	})
 
 	t.Run("a Device DAX's size is its nd_dax's, whatever its own size file and dax_region say", func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
-	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 	"github.com/stretchr/testify/require"
 )
@@ -158,12 +157,7 @@ func testAlignBroken(t *testing.T) {
 	}
 
 	t.Run("/dev/zero in its place fills libndctl's read with NUL bytes: INVALID_ALIGNMENT_VALUE (device mode)", func(t *testing.T) {
-		testutil.RootOnly(t, "device mode mounts without nodev")
-		f := start(t, deviceSpec(), emulate.WithDeviceMode())
-		alignFile := ndDaxDir(t, f, "sys/dev/char/1:5") + "/align"
-		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		require.NoError(t, f.SetNode(emulate.Node{Path: alignFile, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}))
-		alignmentCall.check(t, f, src, valueCase{want: pmem2.ErrInvalidAlignmentValue})
+		alignmentCall.checkDevZeroIn(t, "align", valueCase{want: pmem2.ErrInvalidAlignmentValue})
 	})
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/fusefs"
-	"github.com/pmem2emu/pmem2emu/internal/testutil"
 	"github.com/pmem2emu/pmem2emu/pmem2"
 )
 
@@ -157,8 +156,7 @@ func (r *race) run() {
 // begun) ErrDeleted, and nothing reaches the file system after Delete.
 func TestConcurrentUse(t *testing.T) {
 	t.Run("a Device DAX source shared by many goroutines while faults flip and a Delete races", func(t *testing.T) {
-		testutil.RootOnly(t, "device mode mounts without nodev")
-		f := start(t, deviceSpec(), emulate.WithDeviceMode())
+		f := startDevice(t, deviceSpec())
 		src, fd := newSource(t, f, "dev/dax0.0", rdwr)
 		dev := devDir(t, f, "sys/dev/char/1:5")
 		// Faults on what the calls read: the device's size (libdaxctl

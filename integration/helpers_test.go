@@ -91,6 +91,14 @@ func start(t *testing.T, spec *emulate.Spec, opts ...emulate.Option) *emulate.Fi
 	return emutest.Start(t, spec, opts...).Fixture
 }
 
+// startDevice mounts spec in device mode, where a device node opens the
+// device it names; only root may mount without nodev.
+func startDevice(t *testing.T, spec *emulate.Spec) *emulate.Fixture {
+	t.Helper()
+	testutil.RootOnly(t, "device mode mounts without nodev")
+	return start(t, spec, emulate.WithDeviceMode())
+}
+
 // newSource opens rel below the fixture in the given mode and makes a
 // Source of it, failing the test if either step fails.
 func newSource(t *testing.T, f *emulate.Fixture, rel string, flags int) (*pmem2.Source, int) {
@@ -173,6 +181,20 @@ func (vc valueCall) checkResult(t *testing.T, f *emulate.Fixture, got uint64, er
 	if c.want != 0 && got != 0 {
 		t.Errorf("a failing %s() returned %d, want 0", vc.name, got)
 	}
+}
+
+// checkDevZeroIn checks the call on deviceSpec's Device DAX, mounted in
+// device mode, whose nd_dax attribute attr ("size", "align") is replaced by
+// a node of /dev/zero: a read of it fills libndctl's buffer with NUL bytes.
+func (vc valueCall) checkDevZeroIn(t *testing.T, attr string, c valueCase) {
+	t.Helper()
+	f := startDevice(t, deviceSpec())
+	file := ndDaxDir(t, f, "sys/dev/char/1:5") + "/" + attr
+	src, _ := newSource(t, f, "dev/dax0.0", rdonly)
+	if err := f.SetNode(emulate.Node{Path: file, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}); err != nil {
+		t.Fatal(err)
+	}
+	vc.check(t, f, src, c)
 }
 
 // sourceCase is a source opened on rel with flags, and what the call

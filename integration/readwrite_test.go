@@ -225,8 +225,7 @@ func testReadDAXNodev(t *testing.T) {
 // against the C libpmem2 on the same emulated device (pmem2emu exec
 // --device-mode): C maps the whole device read-write, from offset 0.
 func testReadDAXDevice(t *testing.T) {
-	testutil.RootOnly(t, "device mode mounts without nodev")
-	f := start(t, deviceSpec(), emulate.WithDeviceMode())
+	f := startDevice(t, deviceSpec())
 	rw, ro := daxSources(t, f)
 	for _, c := range []sourceIOCase{
 		{rw, ioCase{name: "a read through the mapping of an O_RDWR Device DAX returns the device's bytes", len: 4096, n: 4096}},
@@ -281,8 +280,7 @@ func testReadDAXDevice(t *testing.T) {
 		}
 	})
 	t.Run("a Device DAX backed by /dev/null cannot be mapped: -ENODEV, as in C", func(t *testing.T) {
-		testutil.RootOnly(t, "device mode mounts without nodev")
-		g := start(t, nullSpec(), emulate.WithDeviceMode())
+		g := startDevice(t, nullSpec())
 		src, _ := newSource(t, g, "dev/dax0.0", rdwr)
 		n, err := src.ReadAt(make([]byte, 16), 0)
 		checkIO(t, g, n, err, ioCase{want: -pmem2.Code(unix.ENODEV), msg: []string{"mmap"}})
@@ -398,8 +396,7 @@ func TestWriteAt(t *testing.T) {
 // the whole of what pmem2 promises across calls for such a device. Every
 // expectation was checked against the C libpmem2 on the same device.
 func testWriteDAXDevice(t *testing.T) {
-	testutil.RootOnly(t, "device mode mounts without nodev")
-	f := start(t, deviceSpec(), emulate.WithDeviceMode())
+	f := startDevice(t, deviceSpec())
 	rw, ro := daxSources(t, f)
 	for _, c := range []sourceIOCase{
 		{rw, ioCase{name: "a write through the mapping of an O_RDWR Device DAX succeeds", len: 4096, n: 4096}},
@@ -430,8 +427,7 @@ func testWriteDAXDevice(t *testing.T) {
 		}
 	})
 	t.Run("a Device DAX backed by /dev/null cannot be mapped: -ENODEV, as in C", func(t *testing.T) {
-		testutil.RootOnly(t, "device mode mounts without nodev")
-		g := start(t, nullSpec(), emulate.WithDeviceMode())
+		g := startDevice(t, nullSpec())
 		src, _ := newSource(t, g, "dev/dax0.0", rdwr)
 		n, err := src.WriteAt(make([]byte, 16), 0)
 		checkIO(t, g, n, err, ioCase{want: -pmem2.Code(unix.ENODEV), msg: []string{"mmap"}})

@@ -232,12 +232,7 @@ func testSizeReplaced(t *testing.T) {
 	}
 
 	t.Run("/dev/zero in its place fills libndctl's read with NUL bytes: 2^64-1 (device mode)", func(t *testing.T) {
-		testutil.RootOnly(t, "device mode mounts without nodev")
-		f := start(t, deviceSpec(), emulate.WithDeviceMode())
-		sizeFile := ndDaxDir(t, f, "sys/dev/char/1:5") + "/size"
-		src, _ := newSource(t, f, "dev/dax0.0", rdonly)
-		require.NoError(t, f.SetNode(emulate.Node{Path: sizeFile, Type: fusefs.TypeCharDev, Major: 1, Minor: 5}))
-		sizeCall.check(t, f, src, valueCase{value: math.MaxUint64})
+		sizeCall.checkDevZeroIn(t, "size", valueCase{value: math.MaxUint64})
 	})
 }
 

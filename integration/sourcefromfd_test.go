@@ -131,8 +131,7 @@ func TestSourceFromFD(t *testing.T) {
 	t.Run("descriptors really open on devices (device mode)", func(t *testing.T) {
 		spec := deviceSpec()
 		spec.Nodes = append(spec.Nodes, emulate.Node{Path: "dev/null3", Type: fusefs.TypeCharDev, Major: 1, Minor: 3, Subsystem: "mem"})
-		testutil.RootOnly(t, "device mode mounts without nodev")
-		f := start(t, spec, emulate.WithDeviceMode())
+		f := startDevice(t, spec)
 		for _, c := range []fromFDCase{
 			{name: "a Device DAX opened O_RDONLY is a Device DAX", fd: opened("dev/dax0.0", rdonly), typ: pmem2.FileTypeDevDAX},
 			{name: "a Device DAX opened O_RDWR is a Device DAX", fd: opened("dev/dax0.0", rdwr), typ: pmem2.FileTypeDevDAX},

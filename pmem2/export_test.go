@@ -50,9 +50,15 @@ var DIMM0ID = id0
 // RegionOf is what the four region functions return for src.
 func RegionOf(t testing.TB, src *Source) RegionResult { return regionOf(t, src) }
 
-// AsNobody runs f on a thread of uid 65534 (skipping the test when it is
-// not root).
-func AsNobody(t testing.TB, f func()) { asUser(t, nobody, f) }
+// As runs f as the test's user when root is set, else on a thread of uid
+// 65534 (skipping the test when it is not root).
+func As(t testing.TB, root bool, f func()) {
+	if root {
+		f()
+		return
+	}
+	asUser(t, nobody, f)
+}
 
 // RegionBenchTree builds the Device DAX tree of BenchmarkRegionFunctions:
 // one NFIT DIMM, two bad blocks in region0.

@@ -386,6 +386,14 @@ func asUser(t testing.TB, uid int, f func()) {
 	}, f)
 }
 
+// asRootAndNobody runs check as root (root set) and, in the subtest "as
+// uid 65534", on a thread of that user (see asUser).
+func asRootAndNobody(t *testing.T, check func(t *testing.T, root bool)) {
+	t.Helper()
+	check(t, true)
+	t.Run("as uid 65534", func(t *testing.T) { asUser(t, nobody, func() { check(t, false) }) })
+}
+
 // openToAll makes the tree's directory reachable by any user (t.TempDir is
 // 0700): the tests read it as uid 65534 too.
 func (s *sysfsTree) openToAll() {

@@ -33,14 +33,9 @@ func TestDeviceDAXSizeAndAlignmentAreTheCLibrarys(t *testing.T) {
 			s := pmem2.NewTree(t)
 			c.Build(s)
 			s.OpenToAll()
-			want := c.Want(true, true)
-			if got := cResult(t, probe, s, c.OpenPath(), true, want.Hang); got != want {
-				t.Errorf("C as root: %s; want %s", got, want)
-			}
-			t.Run("as uid 65534", func(t *testing.T) {
-				needRoot(t)
-				want := c.Want(false, true)
-				if got := cResult(t, probe, s, c.OpenPath(), false, want.Hang); got != want {
+			forRootAndNobody(t, func(t *testing.T, root bool) {
+				want := c.Want(root, true)
+				if got := cResult(t, probe, s, c.OpenPath(), root, want.Hang); got != want {
 					t.Errorf("C: %s; want %s", got, want)
 				}
 			})
@@ -75,25 +70,26 @@ func TestTwoNodesOfOneNumberInC(t *testing.T) {
 		"region0": {Size: pmem2.NDWant{V: 2 << 20}, Align: pmem2.NDWant{V: 2 << 20}},
 		"region1": {Size: pmem2.NDWant{V: 1 << 30}, Align: pmem2.NDWant{V: 4096}},
 	}[last]
-	if got := cResult(t, probe, s, "/dev/zero", true, false); got != want {
-		t.Errorf("C: %s; want %s, the nd_dax of %s, listed last", got, want, last)
-	}
-	t.Run("as uid 65534", func(t *testing.T) {
-		needRoot(t)
-		if got := cResult(t, probe, s, "/dev/zero", false, false); got != want {
+	forRootAndNobody(t, func(t *testing.T, root bool) {
+		if got := cResult(t, probe, s, "/dev/zero", root, false); got != want {
 			t.Errorf("C: %s; want %s, the nd_dax of %s, listed last", got, want, last)
 		}
 	})
 }
 
-// needRoot skips a test that must run the probe as another user: the
-// probe becomes that user with setuid, which only root may call.
-func needRoot(t *testing.T) {
+// forRootAndNobody runs check for root (root set) and, in the subtest "as
+// uid 65534", for that user. The probe becomes the user with setuid,
+// which only root may call: for anyone else that half is skipped.
+func forRootAndNobody(t *testing.T, check func(t *testing.T, root bool)) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skipf("running the C probe as uid %d needs root: the kernel lets only root change its uid (this test runs as uid %d)",
-			pmem2.Nobody, os.Geteuid())
-	}
+	check(t, true)
+	t.Run("as uid 65534", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skipf("running the C probe as uid %d needs root: the kernel lets only root change its uid (this test runs as uid %d)",
+				pmem2.Nobody, os.Geteuid())
+		}
+		check(t, false)
+	})
 }
 
 // cResult runs the probe twice on the descriptor of open (O_PATH), for
@@ -103,13 +99,7 @@ func needRoot(t *testing.T) {
 // then is a hang.
 func cResult(t *testing.T, probe string, s *pmem2.Tree, open string, root, mayHang bool) pmem2.NDResult {
 	t.Helper()
-	r := nsRunner{t: t, cfg: nsrun.Config{Sys: s.Sys(), Dev: s.Dev()}}
-	if !root {
-		r.env = []string{cref.ProbeUIDEnv + "=" + strconv.Itoa(pmem2.Nobody)}
-	}
-	if mayHang {
-		r.timeout = time.Second
-	}
+	r := newNSRunner(t, s, root, mayHang)
 	var calls [2]cref.Call
 	var signals [2]syscall.Signal
 	for i, step := range []cref.Step{cref.StepSize, cref.StepAlignment} {
@@ -148,6 +138,19 @@ type nsRunner struct {
 	timeout time.Duration
 }
 
+// newNSRunner runs the probe on the tree s as root when root is set, else
+// as uid 65534; mayHang bounds each run to a second.
+func newNSRunner(t *testing.T, s *pmem2.Tree, root, mayHang bool) nsRunner {
+	r := nsRunner{t: t, cfg: nsrun.Config{Sys: s.Sys(), Dev: s.Dev()}}
+	if !root {
+		r.env = []string{cref.ProbeUIDEnv + "=" + strconv.Itoa(pmem2.Nobody)}
+	}
+	if mayHang {
+		r.timeout = time.Second
+	}
+	return r
+}
+
 func (r nsRunner) Command(name string, args ...string) (*exec.Cmd, error) {
 	ctx := context.Background()
 	if r.timeout > 0 {
@@ -172,15 +175,10 @@ func TestRegionFunctionsAreTheCLibrarys(t *testing.T) {
 			s := pmem2.NewTree(t)
 			c.Build(s)
 			s.OpenToAll()
-			want := c.WantFor(s, true, true)
-			if got := cRegion(t, probe, s, c.OpenPath(s), c.OpenMode(), true, want.Hang); got.String() != want.String() {
-				t.Errorf("C as root: %s\n                  want %s", got, want)
-			}
-			t.Run("as uid 65534", func(t *testing.T) {
-				needRoot(t)
-				want := c.WantFor(s, false, true)
-				if got := cRegion(t, probe, s, c.OpenPath(s), c.OpenMode(), false, want.Hang); got.String() != want.String() {
-					t.Errorf("C: %s\n want %s", got, want)
+			forRootAndNobody(t, func(t *testing.T, root bool) {
+				want := c.WantFor(s, root, true)
+				if got := cRegion(t, probe, s, c.OpenPath(s), c.OpenMode(), root, want.Hang); got.String() != want.String() {
+					t.Errorf("C: %s\nwant %s", got, want)
 				}
 			})
 		})
@@ -195,14 +193,7 @@ var regionSteps = []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC
 // mayHang bounds the run to a second: a probe still running then is a hang.
 func cRegion(t *testing.T, probe string, s *pmem2.Tree, open, mode string, root, mayHang bool) pmem2.RegionResult {
 	t.Helper()
-	r := nsRunner{t: t, cfg: nsrun.Config{Sys: s.Sys(), Dev: s.Dev()}}
-	if !root {
-		r.env = []string{cref.ProbeUIDEnv + "=" + strconv.Itoa(pmem2.Nobody)}
-	}
-	if mayHang {
-		r.timeout = time.Second
-	}
-	res, err := cref.Run(r, probe, open, emulate.OpenMode(mode), regionSteps...)
+	res, err := cref.Run(newNSRunner(t, s, root, mayHang), probe, open, emulate.OpenMode(mode), regionSteps...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,20 +255,13 @@ func TestRegularFilesOnAFUSEMountOnPmem(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := pmem2.RegionOf(t, src).String(); got != want {
-				t.Errorf("Go: %s\nwant %s", got, want)
-			}
-			if got := cRegion(t, probe, s, file, tc.mode, true, false).String(); got != want {
-				t.Errorf("C: %s\nwant %s", got, want)
-			}
-			t.Run("as uid 65534", func(t *testing.T) {
-				needRoot(t)
-				pmem2.AsNobody(t, func() {
+			forRootAndNobody(t, func(t *testing.T, root bool) {
+				pmem2.As(t, root, func() {
 					if got := pmem2.RegionOf(t, src).String(); got != want {
 						t.Errorf("Go: %s\nwant %s", got, want)
 					}
 				})
-				if got := cRegion(t, probe, s, file, tc.mode, false, false).String(); got != want {
+				if got := cRegion(t, probe, s, file, tc.mode, root, false).String(); got != want {
 					t.Errorf("C: %s\nwant %s", got, want)
 				}
 			})
@@ -304,14 +288,10 @@ func TestRegionFunctionsOnTheSizeTreesAreTheCLibrarys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := cRegion(t, probe, s, c.OpenPath(), "path", true, false), pmem2.RegionOf(t, src); got.String() != want.String() {
-				t.Errorf("as root: C %s\n          Go %s", got, want)
-			}
-			t.Run("as uid 65534", func(t *testing.T) {
-				needRoot(t)
+			forRootAndNobody(t, func(t *testing.T, root bool) {
 				var goSide pmem2.RegionResult
-				pmem2.AsNobody(t, func() { goSide = pmem2.RegionOf(t, src) })
-				if got := cRegion(t, probe, s, c.OpenPath(), "path", false, false); got.String() != goSide.String() {
+				pmem2.As(t, root, func() { goSide = pmem2.RegionOf(t, src) })
+				if got := cRegion(t, probe, s, c.OpenPath(), "path", root, false); got.String() != goSide.String() {
 					t.Errorf("C %s\nGo %s", got, goSide)
 				}
 			})

@@ -41,15 +41,10 @@ func TestDeviceDAXSizeAndAlignmentAreLibndctls(t *testing.T) {
 			c.Build(s)
 			s.openToAll()
 			fd := testutil.OpenFD(t, c.OpenPath(), unix.O_PATH)
-			if got, want := goResult(t, s, fd), c.Want(true, false); got != want {
-				t.Errorf("as root: %s; want %s", got, want)
-			}
-			t.Run("as uid 65534", func(t *testing.T) {
-				asUser(t, nobody, func() {
-					if got, want := goResult(t, s, fd), c.Want(false, false); got != want {
-						t.Errorf("%s; want %s", got, want)
-					}
-				})
+			asRootAndNobody(t, func(t *testing.T, root bool) {
+				if got, want := goResult(t, s, fd), c.Want(root, false); got != want {
+					t.Errorf("%s; want %s", got, want)
+				}
 			})
 		})
 	}

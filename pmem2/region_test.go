@@ -66,11 +66,8 @@ func TestRegionFunctionsAreLibndctls(t *testing.T) {
 			c.Build(s)
 			s.openToAll()
 			fd := testutil.OpenFD(t, c.OpenPath(s), openFlags(c.OpenMode()))
-			assert.Equal(t, c.WantFor(s, true, false).String(), goRegion(t, s, fd).String(), "as root")
-			t.Run("as uid 65534", func(t *testing.T) {
-				asUser(t, nobody, func() {
-					assert.Equal(t, c.WantFor(s, false, false).String(), goRegion(t, s, fd).String())
-				})
+			asRootAndNobody(t, func(t *testing.T, root bool) {
+				assert.Equal(t, c.WantFor(s, root, false).String(), goRegion(t, s, fd).String())
 			})
 		})
 	}

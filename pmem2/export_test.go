@@ -27,11 +27,12 @@ const Nobody = nobody
 
 func NewTree(t testing.TB) *Tree { return newSysfs(t) }
 
+// OpenTree is a tree made by build that every user can read (openTree).
+func OpenTree(t testing.TB, build func(*Tree)) *Tree { return openTree(t, build) }
+
 // Sys and Dev are the directories the C library must see as /sys and /dev.
 func (s *sysfsTree) Sys() string { return s.root }
 func (s *sysfsTree) Dev() string { return s.devPath("") }
-
-func (s *sysfsTree) OpenToAll() { s.openToAll() }
 
 // TwoDevNodes builds the tree of TestTwoNodesOfOneNumber.
 func (s *sysfsTree) TwoDevNodes() { twoDevNodes(s) }

@@ -394,6 +394,15 @@ func asRootAndNobody(t *testing.T, check func(t *testing.T, root bool)) {
 	t.Run("as uid 65534", func(t *testing.T) { asUser(t, nobody, func() { check(t, false) }) })
 }
 
+// openTree is a tree made by build, whose directory every user can reach:
+// the tests read it as uid 65534 too.
+func openTree(t testing.TB, build func(*sysfsTree)) *sysfsTree {
+	s := newSysfs(t)
+	build(s)
+	s.openToAll()
+	return s
+}
+
 // openToAll makes the tree's directory reachable by any user (t.TempDir is
 // 0700): the tests read it as uid 65534 too.
 func (s *sysfsTree) openToAll() {

@@ -30,9 +30,7 @@ func TestDeviceDAXSizeAndAlignmentAreTheCLibrarys(t *testing.T) {
 	probe := cref.Build(t)
 	for _, c := range pmem2.NDCases {
 		t.Run(c.Name, func(t *testing.T) {
-			s := pmem2.NewTree(t)
-			c.Build(s)
-			s.OpenToAll()
+			s := pmem2.OpenTree(t, c.Build)
 			forRootAndNobody(t, func(t *testing.T, root bool) {
 				want := c.Want(root, true)
 				if got := cResult(t, probe, s, c.OpenPath(), root, want.Hang); got != want {
@@ -48,9 +46,7 @@ func TestDeviceDAXSizeAndAlignmentAreTheCLibrarys(t *testing.T) {
 // the nd_dax of the region the bus directory lists last.
 func TestTwoNodesOfOneNumberInC(t *testing.T) {
 	probe := cref.Build(t)
-	s := pmem2.NewTree(t)
-	s.TwoDevNodes()
-	s.OpenToAll()
+	s := pmem2.OpenTree(t, (*pmem2.Tree).TwoDevNodes)
 	bus, err := os.Open(filepath.Join(s.Sys(), "devices/platform/e820_pmem/ndbus0"))
 	if err != nil {
 		t.Fatal(err)
@@ -172,9 +168,7 @@ func TestRegionFunctionsAreTheCLibrarys(t *testing.T) {
 	probe := cref.Build(t)
 	for _, c := range pmem2.RegionCases {
 		t.Run(c.Name, func(t *testing.T) {
-			s := pmem2.NewTree(t)
-			c.Build(s)
-			s.OpenToAll()
+			s := pmem2.OpenTree(t, c.Build)
 			forRootAndNobody(t, func(t *testing.T, root bool) {
 				want := c.WantFor(s, root, true)
 				if got := cRegion(t, probe, s, c.OpenPath(s), c.OpenMode(), root, want.Hang); got.String() != want.String() {
@@ -241,9 +235,7 @@ func TestRegularFilesOnAFUSEMountOnPmem(t *testing.T) {
 	if err := unix.Stat(file, &st); err != nil {
 		t.Fatal(err)
 	}
-	s := pmem2.NewTree(t)
-	s.OnFsdax(fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)))
-	s.OpenToAll()
+	s := pmem2.OpenTree(t, func(s *pmem2.Tree) { s.OnFsdax(fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))) })
 	for _, tc := range []struct {
 		mode string
 		bb   pmem2.Code
@@ -280,9 +272,7 @@ func TestRegionFunctionsOnTheSizeTreesAreTheCLibrarys(t *testing.T) {
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
-			s := pmem2.NewTree(t)
-			c.Build(s)
-			s.OpenToAll()
+			s := pmem2.OpenTree(t, c.Build)
 			fd := testutil.OpenFD(t, c.OpenPath(), unix.O_PATH)
 			src, err := pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(s.Sys()))
 			if err != nil {

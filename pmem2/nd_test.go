@@ -37,9 +37,7 @@ func goResult(t testing.TB, s *sysfsTree, fd int) ndResult {
 func TestDeviceDAXSizeAndAlignmentAreLibndctls(t *testing.T) {
 	for _, c := range ndCases {
 		t.Run(c.Name, func(t *testing.T) {
-			s := newSysfs(t)
-			c.Build(s)
-			s.openToAll()
+			s := openTree(t, c.Build)
 			fd := testutil.OpenFD(t, c.OpenPath(), unix.O_PATH)
 			asRootAndNobody(t, func(t *testing.T, root bool) {
 				if got, want := goResult(t, s, fd), c.Want(root, false); got != want {
@@ -98,9 +96,7 @@ func TestExactLookupFindsTheDeviceWhereCDoes(t *testing.T) {
 			if want.Hang {
 				continue // C never answers
 			}
-			s := newSysfs(t)
-			c.Build(s)
-			s.openToAll()
+			s := openTree(t, c.Build)
 			src, err := SourceFromFD(testutil.OpenFD(t, c.OpenPath(), unix.O_PATH), WithSysfsRoot(s.root))
 			wantCode(t, err, 0)
 			var miss string

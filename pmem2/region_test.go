@@ -62,9 +62,7 @@ func regionOf(t testing.TB, src *Source) regionResult {
 func TestRegionFunctionsAreLibndctls(t *testing.T) {
 	for _, c := range regionCases {
 		t.Run(c.Name, func(t *testing.T) {
-			s := newSysfs(t)
-			c.Build(s)
-			s.openToAll()
+			s := openTree(t, c.Build)
 			fd := testutil.OpenFD(t, c.OpenPath(s), openFlags(c.OpenMode()))
 			asRootAndNobody(t, func(t *testing.T, root bool) {
 				assert.Equal(t, c.WantFor(s, root, false).String(), goRegion(t, s, fd).String())

@@ -36,43 +36,28 @@ func BenchmarkSourceFromFD(b *testing.B) {
 	})
 }
 
-func BenchmarkSize(b *testing.B) {
-	b.Run("devdax", func(b *testing.B) {
-		src := benchDAX(b)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := src.Size(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
+func BenchmarkSize(b *testing.B) { b.Run("devdax", benchDAXCalls((*Source).Size)) }
 
-func BenchmarkAlignment(b *testing.B) {
-	b.Run("devdax", func(b *testing.B) {
-		src := benchDAX(b)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := src.Alignment(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
+func BenchmarkAlignment(b *testing.B) { b.Run("devdax", benchDAXCalls((*Source).Alignment)) }
 
 func BenchmarkSizeAlignment(b *testing.B) {
-	b.Run("devdax", func(b *testing.B) {
+	b.Run("devdax", benchDAXCalls((*Source).Size, (*Source).Alignment))
+}
+
+// benchDAXCalls times the calls, one after the other, on one source of
+// benchDAX.
+func benchDAXCalls(calls ...func(*Source) (uint64, error)) func(*testing.B) {
+	return func(b *testing.B) {
 		src := benchDAX(b)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := src.Size(); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := src.Alignment(); err != nil {
-				b.Fatal(err)
+			for _, call := range calls {
+				if _, err := call(src); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
-	})
+	}
 }
 
 // BenchmarkDevDAXLookup compares the ways to the nd_dax of a Device DAX:

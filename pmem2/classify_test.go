@@ -15,6 +15,18 @@ import (
 	"github.com/pmem2emu/pmem2emu/pmem2/internal/crealpath"
 )
 
+// subsystemTo is the Device DAX of busDAX whose subsystem link says
+// target, after the directories dirs are made.
+func subsystemTo(target string, dirs ...string) func(s *sysfsTree) {
+	return func(s *sysfsTree) {
+		s.busDAX("1:5")
+		for _, d := range dirs {
+			s.dir(d)
+		}
+		s.link(busDevDir+"/subsystem", target)
+	}
+}
+
 // classifyCases are sysfs trees for /dev/zero (1:5), correct and broken,
 // with the code C's pmem2_source_from_fd returns for each.
 var classifyCases = []struct {
@@ -54,10 +66,7 @@ var classifyCases = []struct {
 		s.link("loopB", "loopA")
 		s.link(busDevDir+"/subsystem", "../../../../../../../loopA")
 	}, errnoCode(syscall.ELOOP)},
-	{"a subsystem linking to itself is ELOOP", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.link(busDevDir+"/subsystem", "subsystem")
-	}, errnoCode(syscall.ELOOP)},
+	{"a subsystem linking to itself is ELOOP", subsystemTo("subsystem"), errnoCode(syscall.ELOOP)},
 	{"a subsystem that is a plain file is an invalid file type", func(s *sysfsTree) {
 		s.busDAX("1:5")
 		s.remove(busDevDir + "/subsystem")
@@ -68,32 +77,12 @@ var classifyCases = []struct {
 		s.remove(busDevDir + "/subsystem")
 		s.dir(busDevDir + "/subsystem/dax")
 	}, ErrInvalidFileType},
-	{"a subsystem named DAX is an invalid file type", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.dir("bus/DAX")
-		s.link(busDevDir+"/subsystem", "../../../../../../../bus/DAX")
-	}, ErrInvalidFileType},
-	{"a subsystem named dax2 is an invalid file type", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.dir("bus/dax2")
-		s.link(busDevDir+"/subsystem", "../../../../../../../bus/dax2")
-	}, ErrInvalidFileType},
-	{"a subsystem link ending dax/ is Device DAX", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.link(busDevDir+"/subsystem", "../../../../../../../bus/dax/")
-	}, 0},
-	{"a subsystem link ending dax/. is Device DAX", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.link(busDevDir+"/subsystem", "../../../../../../../bus/dax/.")
-	}, 0},
-	{"a subsystem link ending dax/.. is the bus, an invalid file type", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.link(busDevDir+"/subsystem", "../../../../../../../bus/dax/..")
-	}, ErrInvalidFileType},
-	{"a subsystem link ending dax//./ is Device DAX", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.link(busDevDir+"/subsystem", "../../../../../../..//bus//dax//./")
-	}, 0},
+	{"a subsystem named DAX is an invalid file type", subsystemTo("../../../../../../../bus/DAX", "bus/DAX"), ErrInvalidFileType},
+	{"a subsystem named dax2 is an invalid file type", subsystemTo("../../../../../../../bus/dax2", "bus/dax2"), ErrInvalidFileType},
+	{"a subsystem link ending dax/ is Device DAX", subsystemTo("../../../../../../../bus/dax/"), 0},
+	{"a subsystem link ending dax/. is Device DAX", subsystemTo("../../../../../../../bus/dax/."), 0},
+	{"a subsystem link ending dax/.. is the bus, an invalid file type", subsystemTo("../../../../../../../bus/dax/.."), ErrInvalidFileType},
+	{"a subsystem link ending dax//./ is Device DAX", subsystemTo("../../../../../../..//bus//dax//./"), 0},
 	{"a subsystem linking to a regular file named dax is Device DAX, as in C", func(s *sysfsTree) {
 		s.busDAX("1:5")
 		s.remove("bus/dax")
@@ -108,10 +97,7 @@ var classifyCases = []struct {
 	{"a dev/char entry that is a regular file is ENOTDIR", func(s *sysfsTree) {
 		s.file("dev/char/1:5", "")
 	}, errnoCode(syscall.ENOTDIR)},
-	{"a subsystem linking to the root directory is an invalid file type", func(s *sysfsTree) {
-		s.busDAX("1:5")
-		s.link(busDevDir+"/subsystem", "/")
-	}, ErrInvalidFileType},
+	{"a subsystem linking to the root directory is an invalid file type", subsystemTo("/"), ErrInvalidFileType},
 	{"an absolute subsystem link to the dax bus is Device DAX", func(s *sysfsTree) {
 		s.busDAX("1:5")
 		s.link(busDevDir+"/subsystem", s.path("bus/dax"))

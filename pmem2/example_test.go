@@ -46,25 +46,17 @@ func ExampleCodeOf() {
 // it by its node in /dev. Here /dev/zero plays dax0.0, in the files of a
 // sysfs the port reads (a real one has many more).
 func ExampleWithSysfsRoot() {
-	root, err := os.MkdirTemp("", "pmem")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(root)
-	put := func(path, content string) { putFile(root, path, content) }
 	region := "sys/devices/platform/e820_pmem/ndbus0/region0"
-	put("sys/dev/char/1:5", "-> ../../devices/platform/e820_pmem/ndbus0/region0/dax0.1/dax0.0")
-	put(region+"/dax0.1/dax0.0/subsystem", "-> ../../../../../../../bus/dax")
-	put("sys/bus/dax/uevent", "")
-	put(region+"/dax0.1/dax0.0/size", "8388608\n") // libdaxctl reads it to list the device
-	put(region+"/dax0.1/size", "8388608\n")
-	put(region+"/dax0.1/align", "2097152\n")
-	put("dev/dax0.0", "-> /dev/zero")
-
-	zero, err := os.Open("/dev/zero")
-	if err != nil {
-		panic(err)
-	}
+	root, zero := zeroDevDAX(map[string]string{
+		"sys/dev/char/1:5":                  "-> ../../devices/platform/e820_pmem/ndbus0/region0/dax0.1/dax0.0",
+		region + "/dax0.1/dax0.0/subsystem": "-> ../../../../../../../bus/dax",
+		"sys/bus/dax/uevent":                "",
+		region + "/dax0.1/dax0.0/size":      "8388608\n", // libdaxctl reads it to list the device
+		region + "/dax0.1/size":             "8388608\n",
+		region + "/dax0.1/align":            "2097152\n",
+		"dev/dax0.0":                        "-> /dev/zero",
+	})
+	defer os.RemoveAll(root)
 	defer zero.Close()
 	src, err := pmem2.SourceFromFD(int(zero.Fd()), pmem2.WithSysfsRoot(filepath.Join(root, "sys")))
 	if err != nil {
@@ -104,14 +96,9 @@ func ExampleSource_Delete() {
 // (a real sysfs has many more). A program checks the unsafe shutdown
 // count against the one it saved, and the bad blocks before it reads.
 func ExampleSource_DeviceUSC() {
-	root, err := os.MkdirTemp("", "pmem")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(root)
 	bus := "sys/devices/platform/ACPI0012:00/ndbus0"
 	region := bus + "/region0"
-	for path, content := range map[string]string{
+	root, zero := zeroDevDAX(map[string]string{
 		// The Device DAX dax0.0 (1:5, played by /dev/zero) of the nd_dax
 		// dax0.1, which claims namespace0.0.
 		"sys/dev/char/1:5":                  "-> ../../devices/platform/ACPI0012:00/ndbus0/region0/dax0.1/dax0.0",
@@ -158,14 +145,8 @@ func ExampleSource_DeviceUSC() {
 		bus + "/nmem0/nfit/phys_id":        "0x10\n",
 		bus + "/nmem0/nfit/id":             "8089-a2-1837-00000abc\n",
 		bus + "/nmem0/nfit/dirty_shutdown": "7\n",
-	} {
-		putFile(root, path, content)
-	}
-
-	zero, err := os.Open("/dev/zero")
-	if err != nil {
-		panic(err)
-	}
+	})
+	defer os.RemoveAll(root)
 	defer zero.Close()
 	src, err := pmem2.SourceFromFD(int(zero.Fd()), pmem2.WithSysfsRoot(filepath.Join(root, "sys")))
 	if err != nil {
@@ -189,6 +170,22 @@ func ExampleSource_DeviceUSC() {
 	// unsafe shutdowns 7 <nil>
 	// bad blocks [4096+4096 524288+512] <nil>
 	// PMEM2_E_NOSUPP
+}
+
+// zeroDevDAX writes files (see putFile) below a new temporary root and
+// opens /dev/zero, which plays the Device DAX they describe.
+func zeroDevDAX(files map[string]string) (root string, zero *os.File) {
+	root, err := os.MkdirTemp("", "pmem")
+	if err != nil {
+		panic(err)
+	}
+	for path, content := range files {
+		putFile(root, path, content)
+	}
+	if zero, err = os.Open("/dev/zero"); err != nil {
+		panic(err)
+	}
+	return root, zero
 }
 
 // putFile writes content at path below root, mode 0444, or, for "-> target",

@@ -1,12 +1,12 @@
 package fusefs_test
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // A client that enumerates (libndctl walking regions) does work that
@@ -29,24 +29,9 @@ func TestMaterializedCopyOnTmpfsListsInTheMountsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dir := range []string{".", "z", "z/deep", "region0"} {
-		got, want := listed(t, filepath.Join(real, dir)), listed(t, filepath.Join(fuse, dir))
+		got, want := testutil.DirNames(t, filepath.Join(real, dir)), testutil.DirNames(t, filepath.Join(fuse, dir))
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: tmpfs lists %q, the mount %q", dir, got, want)
 		}
 	}
-}
-
-// listed returns the names of dir in the order getdents gives them.
-func listed(t *testing.T, dir string) []string {
-	t.Helper()
-	f, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return names
 }

@@ -47,17 +47,8 @@ func TestDeviceDAXSizeAndAlignmentAreTheCLibrarys(t *testing.T) {
 func TestTwoNodesOfOneNumberInC(t *testing.T) {
 	probe := cref.Build(t)
 	s := pmem2.OpenTree(t, (*pmem2.Tree).TwoDevNodes)
-	bus, err := os.Open(filepath.Join(s.Sys(), "devices/platform/e820_pmem/ndbus0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, err := bus.Readdirnames(-1) // directory order, unsorted
-	bus.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	last := ""
-	for _, n := range names {
+	for _, n := range testutil.DirNames(t, filepath.Join(s.Sys(), "devices/platform/e820_pmem/ndbus0")) {
 		if strings.HasPrefix(n, "region") {
 			last = n
 		}

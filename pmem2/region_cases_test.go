@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/pmem2emu/pmem2emu/internal/testutil"
 )
 
 // The trees below are what NumaNode, DeviceID, DeviceUSC and BadBlocks are
@@ -173,7 +175,7 @@ func withBadblocks(lines string) func(*sysfsTree) {
 func dimmOrder(s *sysfsTree, set ...int) (string, uint64) {
 	var id string
 	var usc uint64
-	names := s.listDir(ndBusDir)
+	names := testutil.DirNames(s.t, s.path(ndBusDir))
 	for i := len(names) - 1; i >= 0; i-- {
 		for _, n := range set {
 			if names[i] == fmt.Sprintf("nmem%d", n) {

@@ -180,19 +180,3 @@ func (s *sysfsTree) dataFile(name string, at map[int64]string) string {
 	}
 	return p
 }
-
-// listDir is the names of the tree's directory rel in directory order, as
-// libndctl lists them.
-func (s *sysfsTree) listDir(rel string) []string {
-	s.t.Helper()
-	f, err := os.Open(s.path(rel))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return names
-}

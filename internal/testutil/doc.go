@@ -1,10 +1,10 @@
 // Package testutil holds what this module's tests share: waiting for a
 // condition or a call (wait.go), reading the mount table (mounts.go),
-// starting the test binary again in a named role (roles.go), the
-// pmem2emu command built from source (cli.go), and privilege (user.go):
-// running a command, a role or the tests as a normal user with /dev/fuse
-// in a chosen mode (User), and skipping, listed, what only root can run
-// (RootOnly).
+// opening and listing files (fd.go), starting the test binary again in a
+// named role (roles.go), the pmem2emu command built from source (cli.go),
+// and privilege (user.go): running a command, a role or the tests as a
+// normal user with /dev/fuse in a chosen mode (User), and skipping,
+// listed, what only root can run (RootOnly).
 //
 // It is a test-support package, in the manner of net/http/httptest: it
 // imports testing, so nothing a shipped binary links may import it. It

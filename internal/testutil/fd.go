@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"os"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -17,4 +18,20 @@ func OpenFD(t testing.TB, path string, flags int) int {
 	}
 	t.Cleanup(func() { _ = unix.Close(fd) })
 	return fd
+}
+
+// DirNames lists dir in the order the file system gives (getdents, unsorted:
+// the order a client such as libndctl walks), without "." and "..".
+func DirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }

@@ -168,3 +168,19 @@ func TestRootOnlyItself(t *testing.T) {
 	testutil.RootOnly(t, "nothing but root may do this")
 	require.Zero(t, os.Geteuid(), "RootOnly let a user through")
 }
+
+func TestDirNamesListsADirectoryInItsOwnOrder(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"b", "a", "c"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
+	}
+	entries, err := os.ReadDir(dir) // sorted
+	require.NoError(t, err)
+	var sorted []string
+	for _, e := range entries {
+		sorted = append(sorted, e.Name())
+	}
+	names := testutil.DirNames(t, dir)
+	assert.ElementsMatch(t, sorted, names)
+	assert.Equal(t, names, testutil.DirNames(t, dir), "the same order twice")
+}

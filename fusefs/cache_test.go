@@ -96,23 +96,20 @@ func pread(fd int) (string, error) {
 	return string(buf[:n]), nil
 }
 
-// listAgain rewinds an open directory and lists it again.
+// listAgain rewinds an open directory and lists it again, "." and ".."
+// left out.
 func listAgain(fd int) ([]string, error) {
 	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	ents, err := getdents(fd)
 	var names []string
-	buf := make([]byte, 8192)
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if err != nil {
-			return nil, err
+	for _, e := range ents {
+		if e.name != "." && e.name != ".." {
+			names = append(names, e.name)
 		}
-		if n == 0 {
-			return names, nil
-		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 	}
+	return names, err
 }
 
 // tool runs a command in another process and returns its standard output,

@@ -90,6 +90,11 @@ func readdir(t testing.TB, dir string) ([]dirent, error) {
 		return nil, err
 	}
 	defer unix.Close(fd)
+	return getdents(fd)
+}
+
+// getdents reads the open directory fd from its offset to its end.
+func getdents(fd int) ([]dirent, error) {
 	var out []dirent
 	buf := make([]byte, 8192)
 	for {

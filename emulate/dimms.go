@@ -110,18 +110,12 @@ func (s *Spec) checkDIMMs(p *problems) {
 	if v := s.NDBusProvider; v != "" && v != "nfit" && v != "e820" {
 		p.add("nd_bus_provider", "unknown-nd-bus-provider", fmt.Sprintf("%q: want \"nfit\" (ACPI NFIT, DIMMs) or \"e820\" (memmap= pmem, no DIMMs)", v))
 	}
-	names := map[string]string{}
+	names := nameSet{}
 	for _, in := range s.dimmInfos() {
 		if !s.nfit() {
 			p.add(in.loc, "dimms-without-nfit", "an e820 bus has no DIMMs; leave out nd_bus_provider (nfit) to declare them")
 		}
-		if !dimmNameRE.MatchString(in.name) {
-			p.add(in.loc+".name", "bad-dimm-name", fmt.Sprintf("%q: want nmemN (decimal without leading zeros)", in.name))
-		} else if prev, ok := names[in.name]; ok {
-			p.add(in.loc+".name", "duplicate-name", fmt.Sprintf("%q is already declared by %s", in.name, prev))
-		} else {
-			names[in.name] = in.loc
-		}
+		names.check(p, in.loc, in.name, dimmNameRE, "bad-dimm-name", "want nmemN (decimal without leading zeros)")
 		if strings.ContainsAny(in.id, "\n\x00") || len(in.id) >= maxAttr {
 			p.add(in.loc+".id", "bad-dimm-id", fmt.Sprintf("%q: an id is one line of at most %d bytes without NUL (libndctl reads 1024 bytes, newline included)", in.id, maxAttr-1))
 		}

@@ -246,6 +246,24 @@ func checkRdev(p *problems, loc string, major, minor uint32) {
 	}
 }
 
+// nameSet holds the names of one kind of device declared so far, each
+// with its JSON location.
+type nameSet map[string]string
+
+// check adds rule to p when name does not match re (want says what
+// would), duplicate-name when a device of the set has it already, and
+// otherwise takes name into the set.
+func (s nameSet) check(p *problems, loc, name string, re *regexp.Regexp, rule, want string) {
+	switch prev, dup := s[name]; {
+	case !re.MatchString(name):
+		p.add(loc+".name", rule, fmt.Sprintf("%q: %s", name, want))
+	case dup:
+		p.add(loc+".name", "duplicate-name", fmt.Sprintf("%q is already declared by %s", name, prev))
+	default:
+		s[name] = loc
+	}
+}
+
 func checkNUMA(p *problems, loc string, n int) {
 	if n < -1 || n > math.MaxInt32 {
 		p.add(loc, "bad-numa-node", fmt.Sprintf("%d: a NUMA node is -1 (none) or a node number", n))
@@ -253,18 +271,12 @@ func checkNUMA(p *problems, loc string, n int) {
 }
 
 func (s *Spec) checkDAX(p *problems) {
-	names := map[string]string{}
+	names := nameSet{}
 	hmem := map[int]string{}
 	regionNUMA := map[int]daxInfo{}
 	for _, in := range s.daxInfos() {
 		d := in.d
-		if !daxNameRE.MatchString(d.Name) {
-			p.add(in.loc+".name", "bad-dax-name", fmt.Sprintf("%q: want daxR.N (region R, instance N, decimal without leading zeros)", d.Name))
-		} else if prev, ok := names[d.Name]; ok {
-			p.add(in.loc+".name", "duplicate-name", fmt.Sprintf("%q is already declared by %s", d.Name, prev))
-		} else {
-			names[d.Name] = in.loc
-		}
+		names.check(p, in.loc, d.Name, daxNameRE, "bad-dax-name", "want daxR.N (region R, instance N, decimal without leading zeros)")
 		checkRdev(p, in.loc, d.Major, d.Minor)
 		if d.Align != 0 && d.Align&(d.Align-1) != 0 {
 			p.add(in.loc+".align", "align-not-power-of-two", fmt.Sprintf("%d is not a power of two; put a malformed alignment in align_raw", d.Align))
@@ -303,16 +315,10 @@ func (s *Spec) checkDAX(p *problems) {
 }
 
 func (s *Spec) checkPmem(p *problems) {
-	names := map[string]string{}
+	names := nameSet{}
 	for _, in := range s.pmemInfos() {
 		d := in.d
-		if !pmemNameRE.MatchString(d.Name) {
-			p.add(in.loc+".name", "bad-pmem-name", fmt.Sprintf("%q: want pmemN (decimal without leading zeros)", d.Name))
-		} else if prev, ok := names[d.Name]; ok {
-			p.add(in.loc+".name", "duplicate-name", fmt.Sprintf("%q is already declared by %s", d.Name, prev))
-		} else {
-			names[d.Name] = in.loc
-		}
+		names.check(p, in.loc, d.Name, pmemNameRE, "bad-pmem-name", "want pmemN (decimal without leading zeros)")
 		checkRdev(p, in.loc, d.Major, d.Minor)
 		if d.Size%512 != 0 {
 			p.add(in.loc+".size", "size-not-sector-multiple", fmt.Sprintf("%d is not a multiple of 512 (sysfs reports pmem sizes in 512-byte sectors)", d.Size))

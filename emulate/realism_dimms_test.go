@@ -2,7 +2,6 @@ package emulate_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"syscall"
 	"testing"
 
@@ -47,16 +46,6 @@ func listed(t *testing.T, f *emutest.Fixture, key string, args ...string) []map[
 		out = wrapped[key]
 	}
 	return jsonList(t, "ndctl "+args[0], out)
-}
-
-func byKey(list []map[string]any, key string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	for _, m := range list {
-		if k, ok := m[key].(string); ok {
-			out[k] = m
-		}
-	}
-	return out
 }
 
 func TestNdctlListsTheDIMMs(t *testing.T) {
@@ -181,15 +170,6 @@ func TestTheCLibraryFindsTheDeviceOfAHostedFile(t *testing.T) {
 	for mode, bad := range map[emulate.OpenMode]pmem2.Code{emulate.ModeR: -pmem2.Code(syscall.EOPNOTSUPP), emulate.ModePath: -pmem2.Code(syscall.EBADF)} {
 		r, err := cref.Run(f, probe, f.Path("data/file"), mode, cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks)
 		require.NoError(t, err)
-		assert.Equal(t, "from_fd 0, numa_node 1, device_id 8089-a2-1837-706d0004, usc 0, badblocks_rc "+bad.Name(), crefLine(r), mode)
+		assert.Equal(t, `from_fd 0, numa_node 1, device_id "8089-a2-1837-706d0004", usc 0, badblocks_rc `+bad.Name(), r.String(), mode)
 	}
-}
-
-// crefLine renders the calls on DIMMs and bad blocks of a probe's result.
-func crefLine(r cref.Result) string {
-	s := fmt.Sprintf("from_fd %d, numa_node %d, device_id %s, usc %d", r.FromFD.RC, r.NumaNode.Int(), r.DeviceID.Text, r.USC.Value)
-	if r.BadBlocks.RC != 0 {
-		return s + ", badblocks_rc " + r.BadBlocks.RC.Name()
-	}
-	return s + fmt.Sprint(", badblocks ", r.BadBlockList)
 }

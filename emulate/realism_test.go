@@ -62,6 +62,17 @@ func jsonList(t *testing.T, what string, out []byte) []map[string]any {
 	return list
 }
 
+// byKey indexes the objects of list by their string member key.
+func byKey(list []map[string]any, key string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, m := range list {
+		if k, ok := m[key].(string); ok {
+			out[k] = m
+		}
+	}
+	return out
+}
+
 func num(v any) int64 {
 	f, ok := v.(float64)
 	if !ok {
@@ -74,11 +85,7 @@ func TestDaxctlListsEveryDeviceAsDeclared(t *testing.T) {
 	daxctl := need(t, "daxctl", "daxctl")
 	f := emutest.Start(t, healthy())
 	list := jsonList(t, "daxctl list", runIn(t, f, daxctl, "list"))
-	byName := map[string]map[string]any{}
-	for _, d := range list {
-		name, _ := d["chardev"].(string)
-		byName[name] = d
-	}
+	byName := byKey(list, "chardev")
 	for _, d := range f.Spec().DAXDevices {
 		got, ok := byName[d.Name]
 		if !ok {

@@ -76,14 +76,17 @@ fstat_loop(int fd, long n)
 	return 0;
 }
 
+// value_of makes one source from fd and calls pmem2_source_alignment
+// (align set) or pmem2_source_size on it: the code of the first call that
+// fails, or 0 and the value in *v.
 static int
-size_of(int fd, size_t *size)
+value_of(int fd, int align, size_t *v)
 {
 	struct pmem2_source *src;
 	int rc = pmem2_source_from_fd(&src, fd);
 	if (rc != 0)
 		return rc;
-	rc = pmem2_source_size(src, size);
+	rc = align ? pmem2_source_alignment(src, v) : pmem2_source_size(src, v);
 	pmem2_source_delete(&src);
 	return rc;
 }
@@ -108,17 +111,6 @@ size_align_loop(int fd, long n)
 	return rc;
 }
 
-static int
-alignment_of(int fd, size_t *align)
-{
-	struct pmem2_source *src;
-	int rc = pmem2_source_from_fd(&src, fd);
-	if (rc != 0)
-		return rc;
-	rc = pmem2_source_alignment(src, align);
-	pmem2_source_delete(&src);
-	return rc;
-}
 // region_call makes one call of what, on src: 0 numa_node, 1 device_id
 // (length, then the id), 2 device_usc, 3 the bad-block list (context_new,
 // next until PMEM2_E_NO_BAD_BLOCK_FOUND, context_delete). It returns the
@@ -200,7 +192,7 @@ func SourceFromFDLoop(fd, n int) int {
 // first call that fails, or 0 and the size.
 func Size(fd int) (int, uint64) {
 	var v C.size_t
-	rc := C.size_of(C.int(fd), &v)
+	rc := C.value_of(C.int(fd), 0, &v)
 	return int(rc), uint64(v)
 }
 
@@ -208,7 +200,7 @@ func Size(fd int) (int, uint64) {
 // of the first call that fails, or 0 and the alignment.
 func Alignment(fd int) (int, uint64) {
 	var v C.size_t
-	rc := C.alignment_of(C.int(fd), &v)
+	rc := C.value_of(C.int(fd), 1, &v)
 	return int(rc), uint64(v)
 }
 

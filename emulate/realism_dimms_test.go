@@ -143,7 +143,7 @@ func TestTheCLibrarySeesTheDeclaredDIMMsAndBadBlocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.dev, func(t *testing.T) {
-			r, err := cref.Run(f, probe, "/dev/"+tt.dev, emulate.ModePath, cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks)
+			r, err := cref.Run(f, probe, "/dev/"+tt.dev, emulate.ModePath, cref.RegionSteps...)
 			require.NoError(t, err)
 			require.Zero(t, r.Signal, "%s", r)
 			for _, c := range []cref.Call{r.NumaNode, r.DeviceID, r.USC, r.BadBlocks} {
@@ -168,7 +168,7 @@ func TestTheCLibraryFindsTheDeviceOfAHostedFile(t *testing.T) {
 	f := emutest.Start(t, s)
 	probe := cref.Build(t)
 	for mode, bad := range map[emulate.OpenMode]pmem2.Code{emulate.ModeR: -pmem2.Code(syscall.EOPNOTSUPP), emulate.ModePath: -pmem2.Code(syscall.EBADF)} {
-		r, err := cref.Run(f, probe, f.Path("data/file"), mode, cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks)
+		r, err := cref.Run(f, probe, f.Path("data/file"), mode, cref.RegionSteps...)
 		require.NoError(t, err)
 		assert.Equal(t, `from_fd 0, numa_node 1, device_id "8089-a2-1837-706d0004", usc 0, badblocks_rc `+bad.Name(), r.String(), mode)
 	}

@@ -170,15 +170,12 @@ func TestRegionFunctionsAreTheCLibrarys(t *testing.T) {
 	}
 }
 
-// regionSteps are the probe's steps for the four functions.
-var regionSteps = []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks}
-
 // cRegion runs the probe once on open, opened in mode, for the four
 // functions; as the test's user when root is set, else as uid 65534.
 // mayHang bounds the run to a second: a probe still running then is a hang.
 func cRegion(t *testing.T, probe string, s *pmem2.Tree, open, mode string, root, mayHang bool) pmem2.RegionResult {
 	t.Helper()
-	res, err := cref.Run(newNSRunner(t, s, root, mayHang), probe, open, emulate.OpenMode(mode), regionSteps...)
+	res, err := cref.Run(newNSRunner(t, s, root, mayHang), probe, open, emulate.OpenMode(mode), cref.RegionSteps...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,9 +146,6 @@ func observedOf(r emulate.Result, steps bool) observed {
 	return o
 }
 
-// rasSteps are the C probe's steps for observed.ras, in its order.
-var rasSteps = []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks}
-
 // cSide runs the C probe on the same path and mode under the fixture's
 // namespace runner. With steps, pmem2_source_size, pmem2_source_alignment
 // and the calls on DIMMs and bad blocks run in three separate probe
@@ -178,8 +175,8 @@ func cSide(t *testing.T, f *emulate.Fixture, probe, path string, mode emulate.Op
 		return r2
 	}
 	o.align = fromCref(again(cref.StepAlignment), cref.StepAlignment)
-	r3 := again(rasSteps...)
-	for i, s := range rasSteps {
+	r3 := again(cref.RegionSteps...)
+	for i, s := range cref.RegionSteps {
 		o.ras[i] = fromCref(r3, s)
 	}
 	return o

@@ -57,7 +57,7 @@ func TestRunOnTheHost(t *testing.T) {
 		}
 	})
 	t.Run("the region steps give the port's answers on the host's sysfs", func(t *testing.T) {
-		r := cref.MustRun(t, nil, probe, file, emulate.ModeR, cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks)
+		r := cref.MustRun(t, nil, probe, file, emulate.ModeR, cref.RegionSteps...)
 		fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		require.NoError(t, err)
 		defer unix.Close(fd)
@@ -186,10 +186,10 @@ func TestParse(t *testing.T) {
 		{name: "partial output of a killed probe parses", out: "from_fd 0\n", steps: both, want: "from_fd 0, size -, alignment -"},
 		{name: "no output at all shows that from_fd did not run", out: "", steps: both, want: "from_fd -"},
 		{name: "the region steps parse", out: "from_fd 0\nnuma_node 0 -1\ndevice_id 0 61622063\nusc 0 7\nbadblocks 0 4096,4096 524288,512\ndone\n",
-			steps: []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks},
+			steps: cref.RegionSteps,
 			want:  `from_fd 0, numa_node -1, device_id "ab c", usc 7, badblocks [4096+4096 524288+512]`},
 		{name: "failing region steps keep their codes", out: "from_fd 0\nnuma_node -100026 0\ndevice_id -100001 -\nusc -100001 0\nbadblocks -100028\ndone\n",
-			steps: []cref.Step{cref.StepNumaNode, cref.StepDeviceID, cref.StepUSC, cref.StepBadBlocks},
+			steps: cref.RegionSteps,
 			want: "from_fd 0, numa_node_rc PMEM2_E_DAX_REGION_NOT_FOUND, device_id_rc PMEM2_E_NOSUPP, usc_rc PMEM2_E_NOSUPP, " +
 				"badblocks_rc PMEM2_E_CANNOT_READ_BOUNDS"},
 		{name: "an empty id and no bad blocks parse", out: "from_fd 0\ndevice_id 0 -\nbadblocks 0\ndone\n",

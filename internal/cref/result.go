@@ -37,7 +37,11 @@ const (
 
 // Steps are the steps that can be asked for, in the order the probe
 // documents them.
-var Steps = []Step{StepSize, StepAlignment, StepNumaNode, StepDeviceID, StepUSC, StepBadBlocks}
+var Steps = append([]Step{StepSize, StepAlignment}, RegionSteps...)
+
+// RegionSteps are the calls on the device's region, DIMMs and bad blocks,
+// in that order.
+var RegionSteps = []Step{StepNumaNode, StepDeviceID, StepUSC, StepBadBlocks}
 
 // Call is what one library call returned.
 type Call struct {
@@ -88,26 +92,17 @@ type Result struct {
 
 // Call returns the result of step.
 func (r *Result) Call(s Step) Call {
-	switch s {
-	case StepFromFD:
+	if s == StepFromFD {
 		return r.FromFD
-	case StepSize:
-		return r.Size
-	case StepAlignment:
-		return r.Alignment
-	case StepNumaNode:
-		return r.NumaNode
-	case StepDeviceID:
-		return r.DeviceID
-	case StepUSC:
-		return r.USC
-	case StepBadBlocks:
-		return r.BadBlocks
+	}
+	if c := r.call(s); c != nil {
+		return *c
 	}
 	return Call{}
 }
 
-// call is the field of step s, for Parse to fill.
+// call is the field of step s, for Parse to fill; nil for from_fd, which
+// Parse reads apart.
 func (r *Result) call(s Step) *Call {
 	switch s {
 	case StepSize:

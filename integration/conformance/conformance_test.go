@@ -43,7 +43,7 @@ func (r row) key() string { return r.fixture + " " + r.path + " " + string(r.mod
 func TestConformance(t *testing.T) {
 	differential(t)
 	if root() && !t.Failed() {
-		t.Run("as uid 65534", func(t *testing.T) { asUnprivileged(t, unprivilegedUID) })
+		t.Run("as uid 65534", func(t *testing.T) { asUnprivileged(t, unprivileged) })
 	}
 }
 
@@ -141,7 +141,7 @@ func differential(t *testing.T) {
 var summaries []string
 
 func TestMain(m *testing.M) {
-	testutil.RunRole(testutil.Roles{roleAsUser: asUserRole, roleGoSide: goSideRole})
+	testutil.RunRole(testutil.Roles{roleGoSide: goSideRole})
 	code := testutil.Run(m)
 	for _, s := range summaries {
 		fmt.Println(s)

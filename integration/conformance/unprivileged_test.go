@@ -2,16 +2,10 @@ package conformance
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/internal/probe"
@@ -19,7 +13,7 @@ import (
 )
 
 // The unprivileged run. As root, TestConformance runs this test binary
-// again as unprivilegedUID: the fixtures are then mounted by that user
+// again as unprivileged: the fixtures are then mounted by that user
 // through fusermount3, the C probe runs under the namespace runner in a
 // user namespace, and so does the Go side (goSideRole, on /sys as a user's
 // program sees it), so both read the fake sysfs with that user's rights —
@@ -27,29 +21,22 @@ import (
 //
 // fusermount3 (fuse 3.14) opens /dev/fuse with the caller's rights, so a
 // /dev/fuse of mode 0600, as on this project's CI machines, keeps every
-// other user from mounting. The run therefore goes through asUserRole: a
-// root process in a mount namespace of its own, where /dev/fuse is a node
-// of mode 0666 bound over the host's (which keeps its mode), starts the
-// binary as the user with SysProcAttr.Credential.
+// other user from mounting. The run therefore presents /dev/fuse as mode
+// 0666 to the user, in a mount namespace of its own (testutil.User): the
+// host's device keeps its mode.
 
-// unprivilegedUID is the user (and group) of the unprivileged run: nobody.
-const unprivilegedUID = 65534
+// unprivileged is the user of the unprivileged run: nobody, on a machine
+// whose /dev/fuse is open to all.
+var unprivileged = testutil.User{UID: testutil.Nobody.UID, GID: testutil.Nobody.GID, FuseMode: 0o666}
 
-// The roles of this test binary (testutil.Roles).
-const (
-	roleAsUser = "as-user" // UID DIR TEST-FLAGS...: see asUserRole
-	roleGoSide = "go-side" // PATH MODE: see goSideRole
-)
+// roleGoSide PATH MODE is the role of goSideRole (testutil.Roles).
+const roleGoSide = "go-side"
 
-// asUnprivileged runs TestConformance as uid, shows its table and records
+// asUnprivileged runs TestConformance as u, shows its table and records
 // its summary line; its failures fail t.
-func asUnprivileged(t *testing.T, uid uint32) {
-	args := []string{strconv.Itoa(int(uid)), t.TempDir(), "-test.run=^TestConformance$", "-test.count=1", "-test.v"}
-	// A copy of the binary uid can execute; the Credential is applied by
-	// the role, once /dev/fuse is open to uid.
-	cmd := testutil.CommandAs(t, uid, uid, roleAsUser, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
-	stdout, stderr, code := testutil.Output(t, cmd)
+func asUnprivileged(t *testing.T, u testutil.User) {
+	uid := u.UID
+	stdout, stderr, code := testutil.Output(t, u.Tests(t, "-test.run=^TestConformance$", "-test.count=1", "-test.v"))
 	var shown []string
 	line := ""
 	for _, l := range strings.Split(stdout, "\n") {
@@ -74,77 +61,6 @@ func asUnprivileged(t *testing.T, uid uint32) {
 	if line != "" {
 		summaries = append(summaries, line)
 	}
-}
-
-// asUserRole UID DIR ARGS... runs as root in a mount namespace of its own
-// (its starter's CLONE_NEWNS): it makes every mount private, mounts a tmpfs
-// on DIR, makes there a FUSE device node (10:229) of mode 0666 and binds it
-// over /dev/fuse, then runs this binary with ARGS as user and group UID,
-// passing its output through.
-func asUserRole(args []string) int {
-	if len(args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: "+roleAsUser+" UID DIR TEST-FLAGS...")
-		return 2
-	}
-	uid, err := strconv.ParseUint(args[0], 10, 32)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, roleAsUser+":", err)
-		return 2
-	}
-	if err := fuseOpenToAll(args[1]); err != nil {
-		fmt.Fprintln(os.Stderr, roleAsUser+":", err)
-		return 1
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, roleAsUser+":", err)
-		return 1
-	}
-	cmd := exec.Command(exe, args[2:]...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{}}}
-	var exit *exec.ExitError
-	switch err := cmd.Run(); {
-	case err == nil:
-		return 0
-	case errors.As(err, &exit):
-		return exit.ExitCode()
-	default:
-		fmt.Fprintln(os.Stderr, roleAsUser+":", err)
-		return 1
-	}
-}
-
-// fuseOpenToAll presents /dev/fuse as mode 0666 in this process's mount
-// namespace, which must be its own: nothing of it reaches the host.
-func fuseOpenToAll(dir string) error {
-	var self, parent unix.Stat_t
-	if err := unix.Stat("/proc/self/ns/mnt", &self); err != nil {
-		return err
-	}
-	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/mnt", os.Getppid()), &parent); err != nil {
-		return err
-	}
-	if self.Ino == parent.Ino {
-		return errors.New("refusing to change /dev/fuse in the mount namespace of the caller (start the role with CLONE_NEWNS)")
-	}
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making / private: %w", err)
-	}
-	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755"); err != nil {
-		return fmt.Errorf("mounting a tmpfs on %s: %w", dir, err)
-	}
-	node := dir + "/fuse"
-	if err := unix.Mknod(node, unix.S_IFCHR|0o666, int(unix.Mkdev(10, 229))); err != nil {
-		return fmt.Errorf("mknod %s: %w", node, err)
-	}
-	if err := unix.Chmod(node, 0o666); err != nil { // past the umask
-		return err
-	}
-	if err := unix.Mount(node, "/dev/fuse", "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("binding %s over /dev/fuse: %w", node, err)
-	}
-	return nil
 }
 
 // goSideInRunner runs the port as a user's program would: this binary in

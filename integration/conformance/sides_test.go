@@ -24,18 +24,21 @@ type call struct {
 	crash syscall.Signal // C only: the probe died in this call
 }
 
-func (c call) String() string {
+// shown is the call as a field of a line shows it: the signal the probe
+// died of in it, its code when that is not 0, else its value; nil when it
+// did not run.
+func (c call) shown() any {
 	switch {
 	case c.crash != 0:
 		return signalName(c.crash)
 	case !c.ran:
-		return "-"
+		return nil
 	case c.rc != 0:
-		return c.rc.Name()
+		return c.rc
 	case c.text != "":
 		return c.text
 	}
-	return strconv.FormatUint(c.value, 10)
+	return c.value
 }
 
 func signalName(s syscall.Signal) string {
@@ -46,8 +49,9 @@ func signalName(s syscall.Signal) string {
 }
 
 // observed is what one side returned for a path opened in a mode. It
-// prints in one form for both sides, so a table row and a known difference
-// are plain strings:
+// prints as an emulate.Line, in one form for both sides, so a table row
+// and a known difference are plain strings (a failing call shows its
+// code as its value):
 //
 //	open EACCES
 //	from_fd PMEM2_E_INVALID_FILE_TYPE
@@ -68,32 +72,32 @@ type observed struct {
 // rasNames name the calls of observed.ras, as probe --json does.
 var rasNames = [4]string{"numa_node", "device_id", "usc", "badblocks"}
 
-func (o observed) String() string {
-	s := o.core()
-	for i, c := range o.ras {
-		if c.ran || c.crash != 0 {
-			s += ", " + rasNames[i] + " " + c.String()
-		}
-	}
-	return s
-}
+func (o observed) String() string { return o.line(true).String() }
 
 // core is String without the calls on DIMMs and bad blocks.
-func (o observed) core() string {
+func (o observed) core() string { return o.line(false).String() }
+
+// line is the observation as an emulate.Line, the calls on DIMMs and bad
+// blocks with it when ras is set.
+func (o observed) line(ras bool) emulate.Line {
 	if o.open != 0 {
-		return "open " + fusefs.ErrnoName(o.open)
+		return emulate.Line{Open: fusefs.ErrnoName(o.open)}
 	}
-	if o.fromFD.crash != 0 {
-		return "from_fd " + o.fromFD.String()
+	from := o.fromFD.shown()
+	if o.fromFD.crash == 0 {
+		from = o.fromFD.rc
 	}
-	s := "from_fd " + o.fromFD.rc.Name()
-	if o.size.ran || o.size.crash != 0 {
-		s += ", size " + o.size.String()
+	l := emulate.Line{Fields: []emulate.Field{{Name: "from_fd", Value: from}}}
+	names, calls := []string{"size", "alignment"}, []call{o.size, o.align}
+	if ras {
+		names, calls = append(names, rasNames[:]...), append(calls, o.ras[:]...)
 	}
-	if o.align.ran || o.align.crash != 0 {
-		s += ", alignment " + o.align.String()
+	for i, c := range calls {
+		if v := c.shown(); v != nil {
+			l.Fields = append(l.Fields, emulate.Field{Name: names[i], Value: v})
+		}
 	}
-	return s
+	return l
 }
 
 // classification is the part of String about the open and

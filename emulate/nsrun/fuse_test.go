@@ -50,9 +50,7 @@ func TestThroughAFUSEMount(t *testing.T) {
 	})
 
 	t.Run("a served node keeps its number and stays unopenable under nodev", func(t *testing.T) {
-		cmd := command(t, cfg, testExe(t), "/dev/dax0.0", "/dev/pmem0")
-		cmd.Env = roleEnv("stat")
-		out, _ := testutil.OutputOK(t, cmd)
+		out := roleOutput(t, cfg, "stat", "/dev/dax0.0", "/dev/pmem0")
 		assert.Equal(t, []string{
 			"/dev/dax0.0 char 251:0 open=EACCES",
 			"/dev/pmem0 block 259:0 open=EACCES",
@@ -62,25 +60,19 @@ func TestThroughAFUSEMount(t *testing.T) {
 	t.Run("a name of Zero is the host's /dev/zero: it opens read-write and maps", func(t *testing.T) {
 		zcfg := cfg
 		zcfg.Zero = []string{"dax0.0"}
-		cmd := command(t, zcfg, testExe(t), "/dev/dax0.0", "/dev/pmem0")
-		cmd.Env = roleEnv("stat")
-		out, _ := testutil.OutputOK(t, cmd)
+		out := roleOutput(t, zcfg, "stat", "/dev/dax0.0", "/dev/pmem0")
 		assert.Equal(t, []string{
 			"/dev/dax0.0 char 1:5 open=ok",
 			"/dev/pmem0 block 259:0 open=EACCES",
 		}, lines(out), "stat")
-		cmd = command(t, zcfg, testExe(t), "/dev/dax0.0")
-		cmd.Env = roleEnv("map")
-		out, _ = testutil.OutputOK(t, cmd)
+		out = roleOutput(t, zcfg, "map", "/dev/dax0.0")
 		assert.Equal(t, "/dev/dax0.0: mapped 8192 bytes shared, wrote and read back; a new mapping reads zeros\n", out)
 	})
 
 	t.Run("a node of a device-mode mount opens as its device", func(t *testing.T) {
 		testutil.RootOnly(t, "device mode mounts without nodev")
 		dev := mountTree(t, fusefs.Tree{"mem5": fusefs.CharDev(1, 5)}, &fusefs.Options{DeviceMode: true})
-		cmd := command(t, nsrun.Config{Dev: dev}, testExe(t), "/dev/mem5")
-		cmd.Env = roleEnv("stat")
-		out, _ := testutil.OutputOK(t, cmd)
+		out := roleOutput(t, nsrun.Config{Dev: dev}, "stat", "/dev/mem5")
 		assert.Equal(t, []string{"/dev/mem5 char 1:5 open=ok"}, lines(out), "stat")
 		out, _ = testutil.OutputOK(t, command(t, nsrun.Config{Dev: dev}, "sh", "-c", "head -c 4 /dev/mem5 | od -An -tx1"))
 		assert.Equal(t, " 00 00 00 00\n", out, "4 bytes of /dev/mem5")

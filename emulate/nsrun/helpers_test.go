@@ -52,10 +52,15 @@ func testExe(t testing.TB) string {
 	return exe
 }
 
-// roleEnv is the environment in which a command run by nsrun is this test
-// binary in role.
-func roleEnv(role string) []string {
-	return append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, testutil.Env(role)...)
+// roleOutput runs this test binary in role with args under the runner of
+// cfg, in an environment of a PATH and the role alone, and returns its
+// standard output; a failed run fails the test.
+func roleOutput(t *testing.T, cfg nsrun.Config, role string, args ...string) string {
+	t.Helper()
+	cmd := command(t, cfg, testExe(t), args...)
+	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, testutil.Env(role)...)
+	out, _ := testutil.OutputOK(t, cmd)
+	return out
 }
 
 // tree is a fake sys and dev made of plain files: what a FUSE file system

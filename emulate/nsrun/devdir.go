@@ -35,22 +35,34 @@ func planDev(dev string, zero []string) (plan devPlan, err error) {
 		}
 	}()
 	taken := map[string]bool{}
+	// add plans the entry from of the directory dirfd (dir in messages)
+	// as name, unless an earlier source took the name; optional leaves
+	// out an entry the directory does not have.
+	add := func(dirfd int, dir, from, name string, optional bool) error {
+		if taken[name] {
+			return nil
+		}
+		e, err := planEntry(dirfd, dir, from)
+		if optional && errors.Is(err, fs.ErrNotExist) {
+			return nil // the host has none: neither has the command
+		}
+		if err != nil {
+			return err
+		}
+		e.name = name
+		plan = append(plan, e)
+		taken[name] = true
+		return nil
+	}
 	host, err := openPath("/dev", unix.O_DIRECTORY)
 	if err != nil {
 		return plan, err
 	}
 	defer unix.Close(host)
 	for _, name := range zero {
-		if taken[name] {
-			continue
-		}
-		e, err := planEntry(host, "/dev", "zero")
-		if err != nil {
+		if err := add(host, "/dev", "zero", name, false); err != nil {
 			return plan, err
 		}
-		e.name = name
-		plan = append(plan, e)
-		taken[name] = true
 	}
 	if dev != "" {
 		names, err := readNames(dev)
@@ -63,30 +75,15 @@ func planDev(dev string, zero []string) (plan devPlan, err error) {
 		}
 		defer unix.Close(dfd)
 		for _, name := range names {
-			if taken[name] {
-				continue
-			}
-			e, err := planEntry(dfd, dev, name)
-			if err != nil {
+			if err := add(dfd, dev, name, name, false); err != nil {
 				return plan, err
 			}
-			plan = append(plan, e)
-			taken[name] = true
 		}
 	}
 	for _, name := range basics {
-		if taken[name] {
-			continue
-		}
-		e, err := planEntry(host, "/dev", name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // the host has none: neither has the command
-		}
-		if err != nil {
+		if err := add(host, "/dev", name, name, true); err != nil {
 			return plan, err
 		}
-		plan = append(plan, e)
-		taken[name] = true
 	}
 	for _, l := range links {
 		if !taken[l.name] {

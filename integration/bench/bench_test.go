@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/emulate/emutest"
 	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
@@ -67,27 +68,14 @@ func BenchmarkSourceFromFD(b *testing.B) {
 // C probe where the C library will read the fake sysfs.
 func setup(b *testing.B) []target {
 	b.Helper()
-	if os.Geteuid() != 0 {
-		b.Fatal("the benchmarks mount (a tmpfs, /sys in a private namespace): run them as root")
-	}
-	// The default fixture's broken devices (dax5.0, dax6.1) make
-	// libdaxctl complain on every enumeration behind the C alignment
-	// check; 0 keeps its log quiet (it reads these at each ndctl_new).
-	b.Setenv("DAXCTL_LOG", "0")
-	b.Setenv("NDCTL_LOG", "0")
+	asRootQuietly(b)
 	f := emutest.Start(b, nil).Fixture
 	// The same fixture with every kernel cache off: each lookup, getattr
 	// and readlink reaches the server, so the cost of a path walk is its
 	// FUSE round trips. Served by another process (server_test.go).
 	nocache := startNoCacheServer(b)
 	tmpfs := mountTmpfs(b)
-	tree, err := f.Spec().Tree()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := tree.Materialize(tmpfs); err != nil {
-		b.Fatalf("materializing the default fixture on %s: %v", tmpfs, err)
-	}
+	materialize(b, f.Spec(), tmpfs)
 	local := filepath.Join(b.TempDir(), "file")
 	if err := os.WriteFile(local, []byte("hello, pmem\n"), 0o644); err != nil {
 		b.Fatal(err)
@@ -112,10 +100,7 @@ func setup(b *testing.B) []target {
 		if tg.sys == "" {
 			continue
 		}
-		cmd := func(name string, args ...string) (*exec.Cmd, error) {
-			return nsrun.Command(nsrun.Config{Sys: tg.sys, Dev: tg.dev}, name, args...)
-		}
-		r, err := cref.Run(runnerFunc(cmd), probe, "/dev/dax0.0", "path", cref.StepAlignment)
+		r, err := tg.cProbe(probe, cref.StepAlignment)
 		if err != nil || r.Signal != 0 || r.Alignment.RC != 0 || r.Alignment.Value != 2<<20 {
 			b.Fatalf("%s: the C probe on the same tree: %s (%v); want alignment 2097152", tg.name, r, err)
 		}
@@ -215,6 +200,40 @@ func classifyAlike(tg target) error {
 		return fmt.Errorf("alignment %d is the page size: the C side took the descriptor for a regular file", goAlign)
 	}
 	return nil
+}
+
+// asRootQuietly fails a benchmark not run as root, and keeps the logs of
+// libdaxctl and libndctl quiet: the default fixture's broken devices
+// (dax5.0, dax6.1) make them complain on every enumeration behind the C
+// alignment check (they read these at each ndctl_new).
+func asRootQuietly(b *testing.B) {
+	b.Helper()
+	if os.Geteuid() != 0 {
+		b.Fatal("the benchmarks mount (a tmpfs, /sys in a private namespace): run them as root")
+	}
+	b.Setenv("DAXCTL_LOG", "0")
+	b.Setenv("NDCTL_LOG", "0")
+}
+
+// materialize copies the tree of spec to dir.
+func materialize(b *testing.B, spec *emulate.Spec, dir string) {
+	b.Helper()
+	tree, err := spec.Tree()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := tree.Materialize(dir); err != nil {
+		b.Fatalf("materializing the fixture on %s: %v", dir, err)
+	}
+}
+
+// cProbe runs the C probe on /dev/dax0.0 (O_PATH) for step, under the
+// namespace runner with tg's sys and dev, in a process of its own: a
+// crash there takes nothing of this one down.
+func (tg target) cProbe(probe string, step cref.Step) (cref.Result, error) {
+	return cref.Run(runnerFunc(func(name string, args ...string) (*exec.Cmd, error) {
+		return nsrun.Command(nsrun.Config{Sys: tg.sys, Dev: tg.dev}, name, args...)
+	}), probe, "/dev/dax0.0", "path", step)
 }
 
 // runnerFunc adapts a function to cref.Runner.

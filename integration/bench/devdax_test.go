@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/pmem2emu/pmem2emu/emulate"
 	"github.com/pmem2emu/pmem2emu/emulate/emutest"
-	"github.com/pmem2emu/pmem2emu/emulate/nsrun"
 	"github.com/pmem2emu/pmem2emu/internal/cref"
 	"github.com/pmem2emu/pmem2emu/internal/cref/clib"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
@@ -133,11 +131,7 @@ func sameSizeAlignment(src *pmem2.Source, fd int) error {
 // the C probe, in a child under the namespace runner, sees each tree first.
 func devdaxTargets(b *testing.B) []target {
 	b.Helper()
-	if unix.Geteuid() != 0 {
-		b.Fatal("the benchmarks mount (a tmpfs, /sys in a private namespace): run them as root")
-	}
-	b.Setenv("DAXCTL_LOG", "0")
-	b.Setenv("NDCTL_LOG", "0")
+	asRootQuietly(b)
 	tmpfs := mountTmpfs(b)
 	probe := cref.Build(b)
 	var targets []target
@@ -149,25 +143,16 @@ func devdaxTargets(b *testing.B) []target {
 		{"one-device", &emulate.Spec{DAXDevices: []emulate.DAXDevice{{Name: "dax0.0", Size: 1 << 30, Align: 2 << 20}}}},
 	} {
 		f := emutest.Start(b, fx.spec).Fixture
-		tree, err := f.Spec().Tree()
-		if err != nil {
-			b.Fatal(err)
-		}
 		copyDir := filepath.Join(tmpfs, fx.name)
-		if err := tree.Materialize(copyDir); err != nil {
-			b.Fatalf("materializing the %s fixture on %s: %v", fx.name, copyDir, err)
-		}
+		materialize(b, f.Spec(), copyDir)
 		for _, tg := range []target{
 			{name: fx.name + "-fuse", fd: testutil.OpenFD(b, f.Path("dev/dax0.0"), unix.O_PATH), sys: f.Sysfs(), dev: f.Dev(),
 				want: pmem2.FileTypeDevDAX, fuse: inProcess{f}},
 			{name: fx.name + "-tmpfs", fd: testutil.OpenFD(b, filepath.Join(copyDir, "dev/dax0.0"), unix.O_PATH),
 				sys: filepath.Join(copyDir, "sys"), dev: filepath.Join(copyDir, "dev"), want: pmem2.FileTypeDevDAX},
 		} {
-			cmd := func(name string, args ...string) (*exec.Cmd, error) {
-				return nsrun.Command(nsrun.Config{Sys: tg.sys, Dev: tg.dev}, name, args...)
-			}
 			for _, step := range []cref.Step{cref.StepSize, cref.StepAlignment} {
-				r, err := cref.Run(runnerFunc(cmd), probe, "/dev/dax0.0", "path", step)
+				r, err := tg.cProbe(probe, step)
 				if err != nil || r.Signal != 0 || r.Call(step).RC != 0 {
 					b.Fatalf("%s: the C probe on the same tree: %s (%v)", tg.name, r, err)
 				}

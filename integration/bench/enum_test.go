@@ -89,14 +89,8 @@ func (s side) cfg() nsrun.Config { return nsrun.Config{Sys: s.sys, Dev: s.dev} }
 func copies(b *testing.B, spec *emulate.Spec, opts fusefs.Options) (fuse, tmp side) {
 	b.Helper()
 	f := emutest.Start(b, spec, emulate.WithFusefsOptions(opts))
-	tree, err := f.Spec().Tree()
-	if err != nil {
-		b.Fatal(err)
-	}
 	dir := mountTmpfs(b)
-	if err := tree.Materialize(dir); err != nil {
-		b.Fatalf("materializing the fixture on %s: %v", dir, err)
-	}
+	materialize(b, f.Spec(), dir)
 	return side{sys: f.Sysfs(), dev: f.Dev(), srv: f.Server()},
 		side{sys: filepath.Join(dir, "sys"), dev: filepath.Join(dir, "dev")}
 }

@@ -251,6 +251,15 @@ func TestHostileSysfs(t *testing.T) {
 // them, what the kernel says comes back as -errno — within callBound.
 func TestHostileSysfsPaths(t *testing.T) {
 	type calls struct{ fromFD, size, align pmem2.Code }
+	// subsystemAt points dax0.0's subsystem link at a new directory p of
+	// the fixture's sysfs.
+	subsystemAt := func(p string) func(t *testing.T, f *emulate.Fixture) string {
+		return func(t *testing.T, f *emulate.Fixture) string {
+			require.NoError(t, f.SetNode(emulate.Node{Path: p, Type: fusefs.TypeDir}))
+			require.NoError(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path(p)))
+			return f.Sysfs()
+		}
+	}
 	for _, c := range []struct {
 		name string
 		root func(t *testing.T, f *emulate.Fixture) string // the sysfs root to use
@@ -275,17 +284,9 @@ func TestHostileSysfsPaths(t *testing.T) {
 				return f.Sysfs() + "/\xff\xfe\x80"
 			}, calls{}},
 		{"a subsystem resolving to a directory dax below a non-UTF-8 name is a Device DAX",
-			func(t *testing.T, f *emulate.Fixture) string {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/\xc3\x28/dax", Type: fusefs.TypeDir}))
-				require.NoError(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/\xc3\x28/dax")))
-				return f.Sysfs()
-			}, calls{}},
+			subsystemAt("sys/\xc3\x28/dax"), calls{}},
 		{"a subsystem resolving to a non-UTF-8 name is an invalid file type",
-			func(t *testing.T, f *emulate.Fixture) string {
-				require.NoError(t, f.SetNode(emulate.Node{Path: "sys/elsewhere/da\xffx", Type: fusefs.TypeDir}))
-				require.NoError(t, f.SetTarget(devDir(t, f, "sys/dev/char/252:0")+"/subsystem", f.Path("sys/elsewhere/da\xffx")))
-				return f.Sysfs()
-			}, calls{fromFD: pmem2.ErrInvalidFileType}},
+			subsystemAt("sys/elsewhere/da\xffx"), calls{fromFD: pmem2.ErrInvalidFileType}},
 		{"a subsystem path of 4095 bytes fits PATH_MAX",
 			func(t *testing.T, f *emulate.Fixture) string { return padRoot(f, 4095) }, calls{}},
 		{"a subsystem path of 4096 bytes does not fit PATH_MAX: -ENAMETOOLONG",

@@ -60,9 +60,7 @@ func TestAlignment(t *testing.T) {
 // reads it through one source: the read is never cached. libndctl reads
 // it with strtoul(buf, NULL, 0); the result must be a power of two.
 func testAlignContents(t *testing.T) {
-	f := start(t, nil)
-	alignFile := ndDaxDir(t, f, dax0Char) + "/align"
-	src, _ := newSource(t, f, "dev/dax0.0", opath)
+	f, src, alignFile := ndDaxSource(t, "align")
 	value := pmem2.ErrInvalidAlignmentValue
 	for _, c := range []struct {
 		name    string
@@ -148,9 +146,7 @@ func testAlignBroken(t *testing.T) {
 			valueCase: valueCase{want: pmem2.ErrInvalidAlignmentFormat, msg: []string{"find nd_dax"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := start(t, nil)
-			alignFile := ndDaxDir(t, f, dax0Char) + "/align"
-			src, _ := newSource(t, f, "dev/dax0.0", opath)
+			f, src, alignFile := ndDaxSource(t, "align")
 			c.setup(t, f, alignFile)
 			alignmentCall.check(t, f, src, c.valueCase)
 		})

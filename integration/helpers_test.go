@@ -112,6 +112,16 @@ func newSource(t *testing.T, f *emulate.Fixture, rel string, flags int) (*pmem2.
 	return src, fd
 }
 
+// ndDaxSource mounts the small fixture and makes a source of its dax0.0,
+// opened O_PATH; file is the attribute attr ("size", "align") of the
+// nd_dax above it.
+func ndDaxSource(t *testing.T, attr string) (f *emulate.Fixture, src *pmem2.Source, file string) {
+	t.Helper()
+	f = start(t, nil)
+	src, _ = newSource(t, f, "dev/dax0.0", opath)
+	return f, src, ndDaxDir(t, f, dax0Char) + "/" + attr
+}
+
 // fromFD is SourceFromFD on the fixture's sysfs.
 func fromFD(f *emulate.Fixture, fd int) (*pmem2.Source, error) {
 	return pmem2.SourceFromFD(fd, pmem2.WithSysfsRoot(f.Sysfs()))

@@ -135,9 +135,7 @@ func TestSize(t *testing.T) {
 // reads it through one source: the read is never cached. libndctl reads
 // it with strtoull(buf, NULL, 0): no format check, 2^64-1 on overflow.
 func testSizeContents(t *testing.T) {
-	f := start(t, nil)
-	sizeFile := ndDaxDir(t, f, dax0Char) + "/size"
-	src, _ := newSource(t, f, "dev/dax0.0", opath)
+	f, src, sizeFile := ndDaxSource(t, "size")
 	for _, c := range []struct {
 		name    string
 		content string
@@ -220,9 +218,7 @@ func testSizeReplaced(t *testing.T) {
 			}, size: math.MaxUint64},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := start(t, nil)
-			sizeFile := ndDaxDir(t, f, dax0Char) + "/size"
-			src, _ := newSource(t, f, "dev/dax0.0", opath)
+			f, src, sizeFile := ndDaxSource(t, "size")
 			c.setup(t, f, sizeFile)
 			var got uint64
 			var err error
@@ -254,9 +250,7 @@ func testSizeFaults(t *testing.T) {
 			size: math.MaxUint64},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := start(t, nil)
-			sizeFile := ndDaxDir(t, f, dax0Char) + "/size"
-			src, _ := newSource(t, f, "dev/dax0.0", opath)
+			f, src, sizeFile := ndDaxSource(t, "size")
 			c.fault.Path = sizeFile
 			require.NoError(t, f.AddFault(c.fault))
 			if n := callsDuring(f, sizeFile, c.fault.Op, func() { sizeCall.check(t, f, src, valueCase{value: c.size}) }); n != 1 {

@@ -40,13 +40,14 @@ type sourceIOCase struct {
 	ioCase
 }
 
-// daxSources opens the Device DAX of deviceSpec, mounted on f, read-write
-// and read-only.
-func daxSources(t *testing.T, f *emulate.Fixture) (rw, ro *pmem2.Source) {
+// daxSources mounts deviceSpec in device mode and opens its Device DAX
+// read-write and read-only.
+func daxSources(t *testing.T) (f *emulate.Fixture, rw, ro *pmem2.Source) {
 	t.Helper()
+	f = startDevice(t, deviceSpec())
 	rw, _ = newSource(t, f, "dev/dax0.0", rdwr)
 	ro, _ = newSource(t, f, "dev/dax0.0", rdonly)
-	return rw, ro
+	return f, rw, ro
 }
 
 // filled is n bytes of b.
@@ -225,8 +226,7 @@ func testReadDAXNodev(t *testing.T) {
 // against the C libpmem2 on the same emulated device (pmem2emu exec
 // --device-mode): C maps the whole device read-write, from offset 0.
 func testReadDAXDevice(t *testing.T) {
-	f := startDevice(t, deviceSpec())
-	rw, ro := daxSources(t, f)
+	f, rw, ro := daxSources(t)
 	for _, c := range []sourceIOCase{
 		{rw, ioCase{name: "a read through the mapping of an O_RDWR Device DAX returns the device's bytes", len: 4096, n: 4096}},
 		{rw, ioCase{name: "a read across an alignment boundary is one copy", off: 2*mib - 100, len: 200, n: 200}},
@@ -396,8 +396,7 @@ func TestWriteAt(t *testing.T) {
 // the whole of what pmem2 promises across calls for such a device. Every
 // expectation was checked against the C libpmem2 on the same device.
 func testWriteDAXDevice(t *testing.T) {
-	f := startDevice(t, deviceSpec())
-	rw, ro := daxSources(t, f)
+	f, rw, ro := daxSources(t)
 	for _, c := range []sourceIOCase{
 		{rw, ioCase{name: "a write through the mapping of an O_RDWR Device DAX succeeds", len: 4096, n: 4096}},
 		{rw, ioCase{name: "a write across an alignment boundary succeeds", off: 2*mib - 100, len: 200, n: 200}},

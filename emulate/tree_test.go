@@ -37,15 +37,26 @@ func oneDAX(d emulate.DAXDevice) *emulate.Spec {
 	return &emulate.Spec{DAXDevices: []emulate.DAXDevice{d}}
 }
 
+// node is the generated node p, which must be of type typ; nil, and the
+// test failed, when it is missing or of another type.
+func node(t *testing.T, tree fusefs.Tree, p string, typ fusefs.NodeType) *fusefs.Node {
+	t.Helper()
+	switch n, ok := tree[p]; {
+	case !ok:
+		t.Errorf("%s: missing", p)
+	case n.Type != typ:
+		t.Errorf("%s: a %s, want a %s", p, n.Type, typ)
+	default:
+		return n
+	}
+	return nil
+}
+
 // file asserts the content and permissions of a generated file.
 func file(t *testing.T, tree fusefs.Tree, p, content string, mode uint32) {
 	t.Helper()
-	n, ok := tree[p]
-	switch {
-	case !ok:
-		t.Errorf("%s: missing", p)
-	case n.Type != fusefs.TypeFile:
-		t.Errorf("%s: a %s, want a file", p, n.Type)
+	switch n := node(t, tree, p, fusefs.TypeFile); {
+	case n == nil:
 	case string(n.Data) != content:
 		t.Errorf("%s: content %q, want %q", p, n.Data, content)
 	case mode != 0 && n.Mode != mode:
@@ -55,13 +66,7 @@ func file(t *testing.T, tree fusefs.Tree, p, content string, mode uint32) {
 
 func link(t *testing.T, tree fusefs.Tree, p, target string) {
 	t.Helper()
-	n, ok := tree[p]
-	switch {
-	case !ok:
-		t.Errorf("%s: missing", p)
-	case n.Type != fusefs.TypeSymlink:
-		t.Errorf("%s: a %s, want a symlink", p, n.Type)
-	case n.Target != target:
+	if n := node(t, tree, p, fusefs.TypeSymlink); n != nil && n.Target != target {
 		t.Errorf("%s → %q, want %q", p, n.Target, target)
 	}
 }

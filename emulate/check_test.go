@@ -107,12 +107,7 @@ func TestDevicesWithoutExpectationsGetDerivedChecks(t *testing.T) {
 		t.Error("dev/dax4.0 is replaced by a node, yet a check was derived")
 	}
 	// And the derived checks hold.
-	f := emutest.Start(t, s)
-	for _, c := range s.Checks() {
-		if m := c.Expect.Mismatches(observe(f.Path(c.Path), f.Sysfs(), c.Mode)); len(m) > 0 {
-			t.Errorf("%s: %v", c.Path, m)
-		}
-	}
+	meets(t, emutest.Start(t, s), s.Checks())
 }
 
 func TestMismatchesNameEachDifference(t *testing.T) {

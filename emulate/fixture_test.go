@@ -1,7 +1,6 @@
 package emulate_test
 
 import (
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,12 +46,7 @@ func TestDefaultFixtureMeetsItsExpectations(t *testing.T) {
 	f := emutest.Start(t, nil)
 	checks := f.Spec().Checks()
 	require.GreaterOrEqual(t, len(checks), 100, "checks in the default fixture")
-	for _, c := range checks {
-		t.Run(fmt.Sprintf("%s %s", c.Path, c.Mode), func(t *testing.T) {
-			got := observe(f.Path(c.Path), f.Sysfs(), c.Mode)
-			assert.Empty(t, c.Expect.Mismatches(got), "%s (%s) in mode %s: want %s, got %s", c.Path, c.Source, c.Mode, c.Expect.String(), got)
-		})
-	}
+	meets(t, f, checks)
 }
 
 // Each declared Device DAX is classified DevDAX by pmem2 with its declared

@@ -102,25 +102,21 @@ func (s *Source) FD() (int, error) {
 // device, as libndctl reads it (see the package documentation, which also
 // says what the port reads and what it returns where C crashes).
 // Anonymous: the size given to SourceFromAnon.
-func (s *Source) Size() (uint64, error) {
-	if s == nil {
-		return 0, deletedErr(fnSize)
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.size()
-}
+func (s *Source) Size() (uint64, error) { return s.value(fnSize, (*Source).size) }
 
 // Alignment is pmem2_source_alignment. Regular file and anonymous memory:
 // the page size. Device DAX: the align of the nd_dax libndctl finds holding
 // the device (see the package documentation); it must be a power of two.
-func (s *Source) Alignment() (uint64, error) {
+func (s *Source) Alignment() (uint64, error) { return s.value(fnAlignment, (*Source).alignment) }
+
+// value is get(s) under the read lock; a nil s is a deleted source of fn.
+func (s *Source) value(fn string, get func(*Source) (uint64, error)) (uint64, error) {
 	if s == nil {
-		return 0, deletedErr(fnAlignment)
+		return 0, deletedErr(fn)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.alignment()
+	return get(s)
 }
 
 const (

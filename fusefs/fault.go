@@ -111,7 +111,7 @@ func (f Fault) Validate() error {
 	switch {
 	case f.Errno != 0 && f.Short != 0:
 		return bad("a faulted call either fails (Errno) or runs short (Short), not both")
-	case f.Errno < 0 || f.Errno >= 4096:
+	case f.Errno >= 4096:
 		return bad("errno %d out of range", int(f.Errno))
 	case f.Short < 0:
 		return bad("negative Short %d", f.Short)

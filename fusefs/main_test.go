@@ -3,12 +3,14 @@ package fusefs_test
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pmem2emu/pmem2emu/fusefs"
 	"github.com/pmem2emu/pmem2emu/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // TestMain runs the roles a test starts this binary in (testutil.Command):
@@ -19,6 +21,7 @@ func TestMain(m *testing.M) {
 		"stuck": stuckRole,
 		"exit":  exitRole,
 		"try":   tryRole,
+		"map":   mapRole,
 	})
 }
 
@@ -40,6 +43,32 @@ func stuckRole(args []string) int {
 	go os.Stat(dir + "/slow")
 	fmt.Println("calling")
 	select {}
+}
+
+// mapRole FILE N maps the first page of FILE shared and prints its first
+// N bytes. A test serving the file maps it in this child: a page fault on
+// a mount served by the faulting process itself can deadlock with a
+// garbage collection that stops the server's goroutines.
+func mapRole(args []string) int {
+	n, err := strconv.Atoi(args[1])
+	if err != nil {
+		fmt.Println("error:", err)
+		return 2
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), 0, 4096, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		fmt.Println("error: mmap:", err)
+		return 1
+	}
+	defer unix.Munmap(m)
+	fmt.Printf("%q\n", m[:n])
+	return 0
 }
 
 // exitRole DIR mounts a tree, says "ready" and exits without Close.

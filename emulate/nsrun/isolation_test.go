@@ -133,7 +133,7 @@ func mountLines(pid int) ([]string, error) {
 	if pid == 0 {
 		ms, err = mountinfo.GetMounts(nil)
 	} else {
-		ms, err = mountinfo.PidMountInfo(pid)
+		ms, err = pidMounts(pid)
 	}
 	return testutil.Lines(ms), err
 }
@@ -230,7 +230,7 @@ func helperIsolated(args []string) int {
 		if _, err := os.Stat("/sys/" + fakeMarker); err == nil {
 			return "the fake /sys shows outside"
 		}
-		theirs, err := mountinfo.PidMountInfo(cmd.Process.Pid)
+		theirs, err := pidMounts(cmd.Process.Pid)
 		if err != nil {
 			return err.Error()
 		}
@@ -288,4 +288,14 @@ func helperIsolated(args []string) int {
 		return ""
 	}())
 	return 0
+}
+
+// pidMounts reads the mount table of process pid.
+func pidMounts(pid int) ([]*mountinfo.Info, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return mountinfo.GetMountsFromReader(f, nil)
 }
